@@ -1,0 +1,169 @@
+//! The command line, defined once: help text, completions and the man page all come from here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  unexpected failure (store, I/O)
+  2  bad usage or bad input (a bad name or file, something not found, a store object that does not verify)
+  3  gates failed; the pointer did not move
+  4  refused by policy (a reverted version, nothing to revert to, a sealed id with other content)
+  5  conflict: the pointer moved underneath and was left as it was; safe to retry";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lastgood",
+    version,
+    about = "Immutable, checked versions of batch prediction outputs behind one atomic read pointer",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    /// Config file [default: ./lastgood.toml, if present]
+    #[arg(long, global = true, env = "LASTGOOD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Root of the datasets: a folder, file://, s3://bucket/prefix, gs://…, az://… (overrides the config)
+    #[arg(long, global = true, env = "LASTGOOD_ROOT", value_name = "URL")]
+    pub root: Option<String>,
+    /// Print machine-readable JSON on stdout (errors too, as {"error": …})
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing but errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Say more (on stderr)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Who acts, recorded in history [default: $USER@host]
+    #[arg(long, global = true, env = "LASTGOOD_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Seal Parquet files as a new immutable version, then promote it
+    #[command(
+        after_help = "Example:\n  lastgood publish churn_scores out/2026-11-21/ --meta model=churn-v1.14 --message nightly\n\nExit codes: 0 ok (or an idempotent re-run), 2 bad input, 4 refused, 5 the pointer moved meanwhile (run again)"
+    )]
+    Publish(PublishArgs),
+    /// Show, list or move the read pointer
+    #[command(subcommand)]
+    Pointer(PointerCommand),
+    /// List the versions of a dataset
+    #[command(after_help = "Example:\n  lastgood versions churn_scores")]
+    Versions { dataset: String },
+    /// Show one version: manifest, partitions, status
+    #[command(after_help = "Example:\n  lastgood show churn_scores 20261121T020000000Z-1a2b3c4d")]
+    Show { dataset: String, version: String },
+    /// Print the data files of the current version (or another), one URL a line
+    #[command(
+        after_help = "Examples:\n  lastgood resolve churn_scores\n  lastgood resolve churn_scores --format json\n  duckdb -c \"select count(*) from read_parquet([$(lastgood resolve churn_scores --format sql-list)])\""
+    )]
+    Resolve {
+        dataset: String,
+        /// A sealed version instead of the current one
+        #[arg(long, conflicts_with = "seq")]
+        version: Option<String>,
+        /// Where the pointer was after this history entry
+        #[arg(long)]
+        seq: Option<u64>,
+        #[arg(long, value_enum, default_value_t = ResolveFormat::Urls)]
+        format: ResolveFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ResolveFormat {
+    /// One URL a line (file:///…, s3://…)
+    Urls,
+    /// One local path a line (local roots only)
+    Paths,
+    /// A quoted, comma-separated list for SQL: read_parquet([…])
+    SqlList,
+    /// The resolved version as JSON
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    pub dataset: String,
+    /// Parquet files or folders (Spark/Hive style), local paths or URLs
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// The version id [default: UTC time + content hash]
+    #[arg(long, value_name = "ID")]
+    pub version: Option<String>,
+    /// Place the files under a Hive partition folder, k=v (repeatable)
+    #[arg(long, value_name = "K=V")]
+    pub partition: Vec<String>,
+    /// Producer metadata recorded in the manifest, k=v (repeatable): model=churn-v1.14
+    #[arg(long, value_name = "K=V")]
+    pub meta: Vec<String>,
+    /// A message recorded in the manifest
+    #[arg(long, short, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Seal only; leave the pointer where it is
+    #[arg(long)]
+    pub no_promote: bool,
+    /// Promote even a version reverted before (needs --reason)
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+    /// Why (recorded in history)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PointerCommand {
+    /// Where the pointer is, with the last-known-good version
+    #[command(after_help = "Example:\n  lastgood pointer show churn_scores --json")]
+    Show { dataset: String },
+    /// Every move of the pointer, newest first
+    #[command(after_help = "Example:\n  lastgood pointer history churn_scores --limit 10")]
+    History {
+        dataset: String,
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// Move the pointer to a sealed version
+    #[command(
+        after_help = "Example:\n  lastgood pointer set churn_scores 20261119T020000000Z-9f8e7d6c --reason \"pin for audit\""
+    )]
+    Set {
+        dataset: String,
+        version: String,
+        #[arg(long, required = true, value_name = "TEXT")]
+        reason: String,
+        /// Point at a reverted version anyway (undoes a revert)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Move the pointer back to the last-known-good version and mark the current one reverted
+    #[command(
+        after_help = "Examples:\n  lastgood pointer revert churn_scores --reason \"scores all 0.5 since 02:00\"\n  lastgood pointer revert churn_scores --to 20261119T020000000Z-9f8e7d6c --reason \"back to Tuesday\""
+    )]
+    Revert {
+        dataset: String,
+        /// A given version instead of the last-known-good
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        #[arg(long, required = true, value_name = "TEXT")]
+        reason: String,
+        /// Allow a --to version that was itself reverted
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flags_are_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,128 @@
+//! `lastgood.toml`: the root, the actor, and per-dataset settings.
+//!
+//! ```toml
+//! root = "./lake"                 # a folder, file://, s3://bucket/prefix, gs://…, az://…
+//! actor = "nightly-scorer"        # optional; default user@host
+//!
+//! [datasets.churn_scores]
+//! validations = "validations/churn_scores.toml"
+//! contract = "schemas/churn_scores.contract.json"
+//! ```
+//!
+//! Relative paths (a local root, validations, contract) are relative to the config file's folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub root: Option<String>,
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub datasets: BTreeMap<String, DatasetConfig>,
+    /// The folder of the config file, for relative paths.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetConfig {
+    pub validations: Option<PathBuf>,
+    pub contract: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads `path`. A missing file is an error only when it was named explicitly.
+    pub fn load(path: &Path, explicit: bool) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                return Ok(Config {
+                    dir: PathBuf::from("."),
+                    ..Default::default()
+                });
+            }
+            Err(e) => return Err(Error::input(format!("config {}: {e}", path.display()))),
+        };
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let mut c: Config = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let before = &text[..s.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let col = before
+                        .rsplit('\n')
+                        .next()
+                        .map(|l| l.chars().count() + 1)
+                        .unwrap_or(1);
+                    format!(" at line {line}, column {col}")
+                })
+                .unwrap_or_default();
+            Error::input(format!("config {}{at}: {}", path.display(), e.message()))
+        })?;
+        c.dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(c)
+    }
+
+    /// The root to use: the flag, else the config's (a relative local root taken from the config's
+    /// folder).
+    pub fn root(&self, flag: Option<&str>) -> Result<String> {
+        if let Some(r) = flag {
+            return Ok(r.to_string());
+        }
+        match &self.root {
+            Some(r) if r.contains("://") || Path::new(r).is_absolute() => Ok(r.clone()),
+            Some(r) => Ok(self.dir.join(r).display().to_string()),
+            None => Err(Error::input(
+                "no root: pass --root DIR|URL, set LASTGOOD_ROOT, or set root in lastgood.toml",
+            )),
+        }
+    }
+
+    pub fn dataset(&self, name: &str) -> DatasetConfig {
+        let mut d = self.datasets.get(name).cloned().unwrap_or_default();
+        d.validations = d.validations.map(|p| self.dir.join(p));
+        d.contract = d.contract.map(|p| self.dir.join(p));
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_toml_names_line_and_column() {
+        let err =
+            Config::parse("root = \"x\"\nactor = = 3\n", Path::new("lastgood.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("line 2, column"), "{msg}");
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(Config::parse("rot = \"x\"\n", Path::new("c.toml")).is_err());
+    }
+
+    #[test]
+    fn relative_root_is_taken_from_the_config_folder() {
+        let c = Config::parse("root = \"lake\"\n", Path::new("/etc/lg/lastgood.toml")).unwrap();
+        assert_eq!(c.root(None).unwrap(), "/etc/lg/lake");
+        assert_eq!(c.root(Some("s3://b/p")).unwrap(), "s3://b/p");
+    }
+}

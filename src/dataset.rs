@@ -1,0 +1,99 @@
+//! A dataset: a store, a layout, and reading its sealed versions.
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::manifest::{self, Manifest};
+use crate::names::{DatasetName, VersionId};
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub store: Store,
+    pub layout: Layout,
+}
+
+/// A sealed version's manifest and the checksum of its exact bytes.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub manifest: Manifest,
+    pub checksum: String,
+}
+
+impl Dataset {
+    pub fn new(store: Store, name: DatasetName) -> Self {
+        let layout = Layout::new(store.base(), name);
+        Dataset { store, layout }
+    }
+
+    pub fn name(&self) -> &DatasetName {
+        self.layout.dataset()
+    }
+
+    /// The manifest of `v`, or `None` when the version is not sealed (absent or still uploading).
+    pub async fn sealed(&self, v: &VersionId) -> Result<Option<Sealed>> {
+        let Some(bytes) = self.store.get(&self.layout.manifest(v)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Self::parse_sealed(&bytes, &self.layout, v)?))
+    }
+
+    fn parse_sealed(bytes: &Bytes, layout: &Layout, v: &VersionId) -> Result<Sealed> {
+        Ok(Sealed {
+            manifest: Manifest::parse(bytes, layout, v)?,
+            checksum: manifest::checksum(bytes),
+        })
+    }
+
+    /// Like [`Dataset::sealed`], but a missing version is an error naming it.
+    pub async fn require(&self, v: &VersionId) -> Result<Sealed> {
+        self.sealed(v).await?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "version {v} of dataset {} not found (or not sealed) at {}",
+                self.name(),
+                self.store.display()
+            ))
+        })
+    }
+
+    /// Like [`Dataset::require`], and the manifest's bytes must still hash to `checksum` (recorded
+    /// when the pointer moved to it).
+    pub async fn require_verified(&self, v: &VersionId, checksum: Option<&str>) -> Result<Sealed> {
+        let s = self.require(v).await?;
+        match checksum {
+            Some(c) if c != s.checksum => Err(Error::Corrupt(format!(
+                "manifest of {}/{v} changed since the pointer moved to it ({} now, {c} recorded)",
+                self.name(),
+                s.checksum
+            ))),
+            _ => Ok(s),
+        }
+    }
+
+    /// Every version folder under `versions/`, sealed or not, by id.
+    pub async fn version_ids(&self) -> Result<Vec<VersionId>> {
+        let mut ids: Vec<VersionId> = self
+            .store
+            .list_dirs(&self.layout.versions_prefix())
+            .await?
+            .into_iter()
+            .filter_map(|d| VersionId::new(d).ok())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The manifests of many versions, read concurrently; `None` for unsealed ones.
+    pub async fn sealed_many(&self, ids: &[VersionId]) -> Result<Vec<(VersionId, Option<Sealed>)>> {
+        futures::stream::iter(ids.iter().cloned())
+            .map(|v| async move {
+                let s = self.sealed(&v).await?;
+                Ok::<_, Error>((v, s))
+            })
+            .buffered(16)
+            .try_collect()
+            .await
+    }
+}

@@ -1,0 +1,38 @@
+//! lastgood keeps batch prediction outputs safe to read.
+//!
+//! Every publish becomes an immutable, sealed **version** (Parquet files plus a manifest written
+//! last); consumers read through one **pointer** that moves forward on promote and back on revert,
+//! recorded in an append-only log. The on-store format is specified in `SPEC.md`.
+//!
+//! ```no_run
+//! # async fn demo() -> lastgood::Result<()> {
+//! use lastgood::{Context, Dataset, DatasetName, Store};
+//! use lastgood::ops::publish::{publish, PublishOptions};
+//!
+//! let ds = Dataset::new(Store::open("./lake")?, DatasetName::new("churn_scores")?);
+//! let ctx = Context::from_env();
+//! let out = publish(&ds, &ctx, PublishOptions { sources: vec!["out/".into()], ..Default::default() }).await?;
+//! println!("{} promoted: {}", out.version, out.promoted);
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod context;
+pub mod dataset;
+pub mod error;
+pub mod faults;
+pub mod layout;
+pub mod manifest;
+pub mod names;
+pub mod ops;
+pub mod pointer;
+pub mod source;
+pub mod store;
+pub mod synth;
+pub mod table;
+
+pub use context::Context;
+pub use dataset::{Dataset, Sealed};
+pub use error::{Error, Result};
+pub use names::{DatasetName, VersionId};
+pub use store::Store;

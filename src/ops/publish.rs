@@ -1,0 +1,250 @@
+//! `lastgood publish`: seal a new immutable version, then promote it.
+//!
+//! 1. Collect and check the sources ([`crate::source::collect`]): one schema, footers read, files
+//!    hashed. The content hash covers every file's place and checksum.
+//! 2. Read the pointer's head: its version is the parent (and the baseline the gates judge against).
+//! 3. Choose the id: the one given, or the version already holding this content
+//!    (`content/<hash>.json`), or a new `UTC time + hash` id.
+//! 4. If that version is sealed: with the same content this is an idempotent re-run (go to 7);
+//!    with other content, refuse.
+//! 5. Upload every data file create-if-absent under `versions/<id>/data/`. A file already there
+//!    (an interrupted run of the same publish) must have the same checksum.
+//! 6. Write the manifest create-if-absent: the version is sealed. Record the content marker.
+//! 7. Unless `--no-promote`, move the pointer to the version, provided it is still where step 2
+//!    found it (otherwise exit 5: run again to judge against the new baseline).
+
+use std::collections::BTreeMap;
+
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::context::Context;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::manifest::{self, FileEntry, Manifest, Producer, SchemaInfo};
+use crate::names::VersionId;
+use crate::pointer::{self, Action, Move};
+use crate::source::{self, SourceFile};
+use crate::store::Put;
+
+#[derive(Debug, Clone, Default)]
+pub struct PublishOptions {
+    pub sources: Vec<String>,
+    pub version: Option<VersionId>,
+    pub partition: Vec<(String, String)>,
+    pub meta: BTreeMap<String, String>,
+    pub message: Option<String>,
+    /// Seal only; leave the pointer where it is.
+    pub no_promote: bool,
+    /// Promote even a version that was reverted before.
+    pub force: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishOutcome {
+    pub dataset: String,
+    pub version: String,
+    /// False when the version was already sealed with this content (an idempotent re-run).
+    pub created: bool,
+    pub promoted: bool,
+    /// The log position of the promotion (or of the entry that already pointed at the version).
+    pub seq: Option<u64>,
+    pub parent: Option<String>,
+    pub files: usize,
+    pub rows: u64,
+    pub bytes: u64,
+    pub content_hash: String,
+    pub manifest: String,
+}
+
+/// `content/<hash>.json`: which version holds this content.
+#[derive(Serialize, Deserialize)]
+struct ContentMarker {
+    format: String,
+    version: VersionId,
+}
+
+impl ContentMarker {
+    fn bytes(version: &VersionId) -> bytes::Bytes {
+        let mut v = serde_json::to_vec(&ContentMarker {
+            format: "lastgood.content".into(),
+            version: version.clone(),
+        })
+        .expect("marker serializes");
+        v.push(b'\n');
+        v.into()
+    }
+}
+
+pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Result<PublishOutcome> {
+    let sources = source::collect(&opts.sources, &opts.partition).await?;
+    let rels: Vec<(String, String)> = sources
+        .files
+        .iter()
+        .map(|f| (f.rel.clone(), f.checksum.clone()))
+        .collect();
+    let content_hash = manifest::content_hash(rels.iter().map(|(r, c)| (r.as_str(), c.as_str())));
+
+    let head = pointer::read_head(ds).await?;
+    let parent = head.version().cloned();
+
+    let marker_path = ds.layout.content_marker(&content_hash);
+    let id = match &opts.version {
+        Some(v) => v.clone(),
+        None => match ds.store.get(&marker_path).await? {
+            Some(b) => {
+                serde_json::from_slice::<ContentMarker>(&b)
+                    .map_err(|e| Error::Corrupt(format!("content marker {content_hash}: {e}")))?
+                    .version
+            }
+            None => VersionId::generate(ctx.now(), &content_hash),
+        },
+    };
+
+    let (sealed, created) = match ds.sealed(&id).await? {
+        Some(s) if s.manifest.content_hash == content_hash => (s, false),
+        Some(_) => {
+            return Err(Error::Refused(format!(
+                "version {id} of {} is already sealed with other content; versions never change: publish under another id",
+                ds.name()
+            )));
+        }
+        None => {
+            upload(ds, &id, &sources.files).await?;
+            let files: Vec<FileEntry> = sources
+                .files
+                .iter()
+                .map(|f| FileEntry {
+                    path: Layout::data_rel(&id, &f.rel),
+                    size: f.size,
+                    rows: f.rows,
+                    checksum: f.checksum.clone(),
+                    partition: f.partition.clone(),
+                    null_counts: f.null_counts.clone(),
+                })
+                .collect();
+            let m = Manifest {
+                format: manifest::FORMAT.into(),
+                format_version: manifest::FORMAT_VERSION,
+                dataset: ds.name().clone(),
+                version: id.clone(),
+                created_at: ctx.now(),
+                parent: parent.clone(),
+                content_hash: content_hash.clone(),
+                rows: files.iter().map(|f| f.rows).sum(),
+                bytes: files.iter().map(|f| f.size).sum(),
+                schema: SchemaInfo::from_arrow(&sources.schema)?,
+                partition_keys: sources.partition_keys.clone(),
+                partitions: manifest::summarize_partitions(&files),
+                files,
+                meta: opts.meta.clone(),
+                message: opts.message.clone(),
+                producer: Producer {
+                    actor: ctx.actor.clone(),
+                    tool: format!("lastgood {}", env!("CARGO_PKG_VERSION")),
+                },
+            };
+            match ds
+                .store
+                .create(&ds.layout.manifest(&id), m.to_bytes())
+                .await?
+            {
+                Put::Created => {}
+                Put::Exists => {
+                    // A concurrent publish of the same id sealed first: fine if it is the same content.
+                    let other = ds.require(&id).await?;
+                    if other.manifest.content_hash != content_hash {
+                        return Err(Error::Refused(format!(
+                            "version {id} of {} was sealed concurrently with other content",
+                            ds.name()
+                        )));
+                    }
+                }
+            }
+            (ds.require(&id).await?, true)
+        }
+    };
+
+    // Written after the seal, and again by any re-run that finds it missing (an interrupted run).
+    ds.store
+        .create(&marker_path, ContentMarker::bytes(&id))
+        .await?;
+
+    let mut outcome = PublishOutcome {
+        dataset: ds.name().to_string(),
+        version: id.to_string(),
+        created,
+        promoted: false,
+        seq: None,
+        parent: sealed.manifest.parent.as_ref().map(|p| p.to_string()),
+        files: sealed.manifest.files.len(),
+        rows: sealed.manifest.rows,
+        bytes: sealed.manifest.bytes,
+        content_hash,
+        manifest: ds.store.url_of(&ds.layout.manifest(&id)),
+    };
+    if opts.no_promote {
+        return Ok(outcome);
+    }
+
+    let expected = parent;
+    let (entry, _moved) = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
+        let current = head.version();
+        if current == Some(&id) {
+            return Ok(None);
+        }
+        if current != expected.as_ref() {
+            return Err(Error::Conflict(format!(
+                "the pointer of {} moved from {} to {} while {id} was being published; {id} is sealed: run the same publish again to promote it",
+                ds.name(),
+                show(expected.as_ref()),
+                show(current)
+            )));
+        }
+        if head.state().is_reverted(&id) && !opts.force {
+            return Err(Error::Refused(format!(
+                "version {id} of {} was reverted before; pass --force with --reason to promote it again",
+                ds.name()
+            )));
+        }
+        Ok(Some(Move {
+            action: Action::Promote,
+            to: id.clone(),
+            reason: opts.reason.clone().or_else(|| opts.message.clone()),
+            forced: opts.force && head.state().is_reverted(&id),
+            verdict: None,
+        }))
+    })
+    .await?;
+    outcome.promoted = true;
+    outcome.seq = Some(entry.seq);
+    Ok(outcome)
+}
+
+fn show(v: Option<&VersionId>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into())
+}
+
+/// Uploads the data files, four at a time; an object already there must be this very file.
+async fn upload(ds: &Dataset, id: &VersionId, files: &[SourceFile]) -> Result<()> {
+    futures::stream::iter(files)
+        .map(|f| async move {
+            let dest = ds.layout.resolve(&Layout::data_rel(id, &f.rel))?;
+            if ds.store.upload_file(&f.local, &dest, f.size).await? == Put::Exists {
+                let existing = ds.store.get(&dest).await?.unwrap_or_default();
+                if manifest::checksum(&existing) != f.checksum {
+                    return Err(Error::Refused(format!(
+                        "{} already exists with other content (an unsealed upload of version {id}); publish under another id",
+                        ds.store.url_of(&dest)
+                    )));
+                }
+            }
+            Ok(())
+        })
+        .buffer_unordered(4)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! `lastgood resolve`: the files of the current version (or any version, or any history position),
+//! for consumers.
+//!
+//! The current version comes from the log's head, not from the pointer file alone, and its manifest
+//! must hash to the checksum recorded when the pointer moved: a reader never gets files of a version
+//! whose manifest was changed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{Dataset, Sealed};
+use crate::error::{Error, Result};
+use crate::names::VersionId;
+use crate::ops::status::recorded_checksum;
+use crate::pointer::{self, PointerFileEntry};
+
+/// Which version to resolve.
+#[derive(Debug, Clone, Default)]
+pub enum At {
+    /// Where the pointer is now.
+    #[default]
+    Current,
+    /// A given sealed version.
+    Version(VersionId),
+    /// Where the pointer was after log entry `seq`.
+    Seq(u64),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Resolved {
+    pub dataset: String,
+    pub version: String,
+    /// The log position the version was resolved through (none for `--version`).
+    pub seq: Option<u64>,
+    pub rows: u64,
+    pub files: Vec<PointerFileEntry>,
+}
+
+pub async fn resolve(ds: &Dataset, at: &At) -> Result<(Resolved, Sealed)> {
+    let (v, seq, sealed) = match at {
+        At::Version(v) => (v.clone(), None, ds.require(v).await?),
+        At::Current | At::Seq(_) => {
+            let entry = match at {
+                At::Seq(seq) => pointer::read_entry(ds, *seq)
+                    .await?
+                    .map(|(e, _)| e)
+                    .ok_or_else(|| {
+                        Error::NotFound(format!("no log entry {seq} in {}", ds.name()))
+                    })?,
+                _ => pointer::read_head(ds).await?.entry.ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "dataset {} has no current version at {}",
+                        ds.name(),
+                        ds.store.display()
+                    ))
+                })?,
+            };
+            let v = entry.state.version.clone().ok_or_else(|| {
+                Error::NotFound(format!(
+                    "the pointer of {} names no version at entry {}",
+                    ds.name(),
+                    entry.seq
+                ))
+            })?;
+            let sealed = ds
+                .require_verified(&v, recorded_checksum(&entry, &v))
+                .await?;
+            (v, Some(entry.seq), sealed)
+        }
+    };
+    let files = sealed
+        .manifest
+        .files
+        .iter()
+        .map(|f| {
+            Ok(PointerFileEntry {
+                path: f.path.clone(),
+                url: ds.store.url_of(&ds.layout.resolve(&f.path)?),
+                size: f.size,
+                rows: f.rows,
+                partition: f.partition.clone(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let resolved = Resolved {
+        dataset: ds.name().to_string(),
+        version: v.to_string(),
+        seq,
+        rows: sealed.manifest.rows,
+        files,
+    };
+    Ok((resolved, sealed))
+}

@@ -1,0 +1,83 @@
+//! `lastgood pointer set`: move the pointer to a chosen sealed version.
+//!
+//! 1. The version must be sealed (its manifest is read and its checksum recorded in the entry).
+//! 2. A reverted version is refused unless `--force`; forcing clears its mark (this is how a revert
+//!    is undone).
+//! 3. The move is appended to the log; a lost position is retried, since "point at V" still holds
+//!    on any head.
+
+use serde::{Deserialize, Serialize};
+
+use crate::context::Context;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::names::VersionId;
+use crate::pointer::{self, Action, LogEntry, Move};
+
+/// What a pointer move did; the shape of `--json` for `pointer set` and `pointer revert`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MoveOutcome {
+    pub dataset: String,
+    pub action: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// False when the pointer already was there (nothing written).
+    pub moved: bool,
+    pub seq: u64,
+    pub forced: bool,
+}
+
+impl MoveOutcome {
+    pub fn new(ds: &Dataset, e: &LogEntry, moved: bool) -> Self {
+        MoveOutcome {
+            dataset: ds.name().to_string(),
+            action: e.action.as_str().to_string(),
+            from: e.from.as_ref().map(|v| v.to_string()),
+            to: e.to.as_ref().map(|v| v.to_string()),
+            moved,
+            seq: e.seq,
+            forced: e.forced,
+        }
+    }
+}
+
+pub async fn set(
+    ds: &Dataset,
+    ctx: &Context,
+    to: &VersionId,
+    reason: &str,
+    force: bool,
+) -> Result<MoveOutcome> {
+    require_reason(reason)?;
+    ds.require(to).await?;
+    let (entry, moved) = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
+        if head.version() == Some(to) {
+            return Ok(None);
+        }
+        let reverted = head.state().is_reverted(to);
+        if reverted && !force {
+            return Err(Error::Refused(format!(
+                "version {to} of {} was reverted; pass --force to point at it again",
+                ds.name()
+            )));
+        }
+        Ok(Some(Move {
+            action: Action::Set,
+            to: to.clone(),
+            reason: Some(reason.to_string()),
+            forced: reverted,
+            verdict: None,
+        }))
+    })
+    .await?;
+    Ok(MoveOutcome::new(ds, &entry, moved))
+}
+
+pub(crate) fn require_reason(reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(Error::input(
+            "--reason is required and must not be empty: say why the pointer moves",
+        ));
+    }
+    Ok(())
+}

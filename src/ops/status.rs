@@ -1,0 +1,84 @@
+//! `lastgood pointer show` and `pointer history`: where the pointer is, and how it got there.
+//!
+//! `show` reads the head (a constant number of requests), checks the current version's manifest
+//! against the checksum recorded when the pointer moved, and repairs a stale pointer file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::pointer::{self, LogEntry};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PointerStatus {
+    pub dataset: String,
+    /// The version consumers read; null when the pointer never moved.
+    pub version: Option<String>,
+    pub seq: u64,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    pub reason: Option<String>,
+    pub last_known_good: Option<String>,
+    pub reverted: Vec<String>,
+    pub rows: Option<u64>,
+    pub files: Option<usize>,
+    pub manifest_checksum: Option<String>,
+    pub pointer_file: String,
+}
+
+pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
+    let head = pointer::read_head(ds).await?;
+    let mut status = PointerStatus {
+        dataset: ds.name().to_string(),
+        version: None,
+        seq: head.seq,
+        action: None,
+        actor: None,
+        at: None,
+        reason: None,
+        last_known_good: None,
+        reverted: vec![],
+        rows: None,
+        files: None,
+        manifest_checksum: None,
+        pointer_file: ds.store.url_of(&ds.layout.pointer_file()),
+    };
+    let Some(e) = &head.entry else {
+        if ds.version_ids().await?.is_empty() {
+            return Err(Error::NotFound(format!(
+                "dataset {} not found at {}",
+                ds.name(),
+                ds.store.display()
+            )));
+        }
+        return Ok(status);
+    };
+    let state = &e.state;
+    if let Some(v) = &state.version {
+        let sealed = ds.require_verified(v, recorded_checksum(e, v)).await?;
+        status.rows = Some(sealed.manifest.rows);
+        status.files = Some(sealed.manifest.files.len());
+        status.manifest_checksum = Some(sealed.checksum);
+    }
+    status.version = state.version.as_ref().map(|v| v.to_string());
+    status.action = Some(e.action.as_str().to_string());
+    status.actor = Some(e.actor.clone());
+    status.at = Some(e.at);
+    status.reason = e.reason.clone();
+    status.last_known_good = state.last_known_good().map(|v| v.to_string());
+    status.reverted = state.reverted.iter().map(|v| v.to_string()).collect();
+    pointer::sync_pointer_file(ds, &head).await?;
+    Ok(status)
+}
+
+/// The manifest checksum an entry recorded for `v`, when the entry moved the pointer to `v`.
+pub fn recorded_checksum<'a>(e: &'a LogEntry, v: &crate::names::VersionId) -> Option<&'a str> {
+    (e.to.as_ref() == Some(v))
+        .then_some(e.manifest_checksum.as_deref())
+        .flatten()
+}
+
+pub async fn history(ds: &Dataset, limit: Option<u64>) -> Result<Vec<LogEntry>> {
+    pointer::history(ds, limit).await
+}

@@ -1,0 +1,121 @@
+//! `lastgood versions` and `lastgood show`: the sealed versions of a dataset and what each holds.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::manifest::{Manifest, PartitionSummary};
+use crate::names::VersionId;
+use crate::pointer::{self, State};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub version: String,
+    /// False for a folder without a manifest: a publish in flight or one that was interrupted.
+    pub sealed: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub rows: Option<u64>,
+    pub files: Option<usize>,
+    pub bytes: Option<u64>,
+    pub parent: Option<String>,
+    /// Any of "current", "last-known-good", "known-good", "reverted".
+    pub status: Vec<String>,
+    pub message: Option<String>,
+    pub meta: BTreeMap<String, String>,
+}
+
+fn status_of(state: &State, v: &VersionId) -> Vec<String> {
+    let mut s = Vec::new();
+    if state.version.as_ref() == Some(v) {
+        s.push("current".to_string());
+    }
+    if state.last_known_good() == Some(v) {
+        s.push("last-known-good".to_string());
+    } else if state.known_good.contains(v) {
+        s.push("known-good".to_string());
+    }
+    if state.is_reverted(v) {
+        s.push("reverted".to_string());
+    }
+    s
+}
+
+/// Every version, oldest first.
+pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
+    let ids = ds.version_ids().await?;
+    if ids.is_empty() {
+        return Err(Error::NotFound(format!(
+            "dataset {} not found at {} (no versions)",
+            ds.name(),
+            ds.store.display()
+        )));
+    }
+    let state = pointer::read_head(ds).await?.state();
+    let mut rows: Vec<VersionRow> = ds
+        .sealed_many(&ids)
+        .await?
+        .into_iter()
+        .map(|(v, s)| {
+            let status = status_of(&state, &v);
+            match s {
+                Some(s) => row(&s.manifest, status),
+                None => VersionRow {
+                    version: v.to_string(),
+                    sealed: false,
+                    created_at: None,
+                    rows: None,
+                    files: None,
+                    bytes: None,
+                    parent: None,
+                    status,
+                    message: None,
+                    meta: BTreeMap::new(),
+                },
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.created_at, &a.version).cmp(&(b.created_at, &b.version)));
+    Ok(rows)
+}
+
+fn row(m: &Manifest, status: Vec<String>) -> VersionRow {
+    VersionRow {
+        version: m.version.to_string(),
+        sealed: true,
+        created_at: Some(m.created_at),
+        rows: Some(m.rows),
+        files: Some(m.files.len()),
+        bytes: Some(m.bytes),
+        parent: m.parent.as_ref().map(|p| p.to_string()),
+        status,
+        message: m.message.clone(),
+        meta: m.meta.clone(),
+    }
+}
+
+/// `lastgood show DATASET VERSION`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionDetail {
+    pub version: String,
+    pub status: Vec<String>,
+    pub manifest_checksum: String,
+    pub manifest_url: String,
+    pub partitions: Vec<PartitionSummary>,
+    pub manifest: Manifest,
+}
+
+pub async fn show(ds: &Dataset, v: &VersionId) -> Result<VersionDetail> {
+    let sealed = ds.require(v).await?;
+    let state = pointer::read_head(ds).await?.state();
+    Ok(VersionDetail {
+        version: v.to_string(),
+        status: status_of(&state, v),
+        manifest_checksum: sealed.checksum,
+        manifest_url: ds.store.url_of(&ds.layout.manifest(v)),
+        partitions: sealed.manifest.partitions.clone(),
+        manifest: sealed.manifest,
+    })
+}

@@ -1,0 +1,261 @@
+//! Human renderings of outcomes (the `--json` renderings are the outcomes themselves).
+
+use std::fmt::Write as _;
+
+use lastgood::ops::publish::PublishOutcome;
+use lastgood::ops::resolve::Resolved;
+use lastgood::ops::set::MoveOutcome;
+use lastgood::ops::status::PointerStatus;
+use lastgood::ops::versions::{VersionDetail, VersionRow};
+use lastgood::pointer::LogEntry;
+
+/// A plain aligned table: a header and rows.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        let n = cells.len();
+        for (i, c) in cells.into_iter().enumerate() {
+            if i + 1 == n {
+                out.push_str(c);
+            } else {
+                let _ = write!(out, "{c:<w$}  ", w = widths[i]);
+            }
+        }
+        out.push('\n');
+    };
+    line(header.to_vec(), &mut out);
+    for r in rows {
+        line(r.iter().map(String::as_str).collect(), &mut out);
+    }
+    out
+}
+
+fn or_dash(s: Option<&str>) -> String {
+    s.unwrap_or("-").to_string()
+}
+
+pub fn publish(o: &PublishOutcome) -> String {
+    let mut s = format!(
+        "{} {}/{}: {} files, {} rows, {} bytes{}\n",
+        if o.created {
+            "sealed"
+        } else {
+            "already sealed"
+        },
+        o.dataset,
+        o.version,
+        o.files,
+        o.rows,
+        o.bytes,
+        o.parent
+            .as_ref()
+            .map(|p| format!(" (parent {p})"))
+            .unwrap_or_default()
+    );
+    if o.promoted {
+        let _ = writeln!(
+            s,
+            "promoted: the pointer of {} is at {} (history #{})",
+            o.dataset,
+            o.version,
+            o.seq.unwrap_or(0)
+        );
+    } else {
+        let _ = writeln!(s, "not promoted (--no-promote): the pointer did not move");
+    }
+    s
+}
+
+pub fn moved(o: &MoveOutcome) -> String {
+    if !o.moved {
+        return format!(
+            "the pointer of {} already is at {} (history #{})\n",
+            o.dataset,
+            or_dash(o.to.as_deref()),
+            o.seq
+        );
+    }
+    format!(
+        "{}: the pointer of {} moved {} -> {} (history #{}){}\n",
+        o.action,
+        o.dataset,
+        or_dash(o.from.as_deref()),
+        or_dash(o.to.as_deref()),
+        o.seq,
+        if o.forced { " [forced]" } else { "" }
+    )
+}
+
+pub fn status(s: &PointerStatus) -> String {
+    let Some(v) = &s.version else {
+        return format!(
+            "{}: the pointer has never moved (no version promoted yet)\n",
+            s.dataset
+        );
+    };
+    let mut out = format!("{} -> {v}\n", s.dataset);
+    let rows = [
+        (
+            "since",
+            format!(
+                "{} by {}",
+                s.at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                or_dash(s.actor.as_deref())
+            ),
+        ),
+        (
+            "how",
+            format!("{} (history #{})", or_dash(s.action.as_deref()), s.seq),
+        ),
+        ("reason", or_dash(s.reason.as_deref())),
+        ("last-known-good", or_dash(s.last_known_good.as_deref())),
+        (
+            "reverted",
+            if s.reverted.is_empty() {
+                "-".into()
+            } else {
+                s.reverted.join(", ")
+            },
+        ),
+        ("rows", s.rows.map(|r| r.to_string()).unwrap_or_default()),
+        ("files", s.files.map(|r| r.to_string()).unwrap_or_default()),
+        ("pointer file", s.pointer_file.clone()),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {k:<16} {v}");
+    }
+    out
+}
+
+pub fn history(entries: &[LogEntry]) -> String {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                format!("{}{}", e.action.as_str(), if e.forced { "!" } else { "" }),
+                or_dash(e.from.as_ref().map(|v| v.as_str())),
+                or_dash(e.to.as_ref().map(|v| v.as_str())),
+                e.actor.clone(),
+                or_dash(e.reason.as_deref()),
+            ]
+        })
+        .collect();
+    table(
+        &["SEQ", "AT (UTC)", "ACTION", "FROM", "TO", "ACTOR", "REASON"],
+        &rows,
+    )
+}
+
+pub fn versions(rows: &[VersionRow]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.version.clone(),
+                r.created_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_else(|| "unsealed".into()),
+                r.rows.map(|n| n.to_string()).unwrap_or_default(),
+                r.files.map(|n| n.to_string()).unwrap_or_default(),
+                if r.status.is_empty() {
+                    "-".into()
+                } else {
+                    r.status.join(",")
+                },
+                r.meta
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "VERSION",
+            "CREATED (UTC)",
+            "ROWS",
+            "FILES",
+            "STATUS",
+            "META",
+        ],
+        &rows,
+    )
+}
+
+pub fn version(d: &VersionDetail) -> String {
+    let m = &d.manifest;
+    let mut out = format!(
+        "{}/{}{}\n",
+        m.dataset,
+        m.version,
+        if d.status.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", d.status.join(", "))
+        }
+    );
+    let kv = [
+        (
+            "created",
+            format!("{} by {}", m.created_at.to_rfc3339(), m.producer.actor),
+        ),
+        ("parent", or_dash(m.parent.as_ref().map(|p| p.as_str()))),
+        ("message", or_dash(m.message.as_deref())),
+        ("rows", m.rows.to_string()),
+        ("files", format!("{} ({} bytes)", m.files.len(), m.bytes)),
+        ("content", m.content_hash.clone()),
+        (
+            "manifest",
+            format!("{} ({})", d.manifest_url, d.manifest_checksum),
+        ),
+    ];
+    for (k, v) in kv {
+        let _ = writeln!(out, "  {k:<9} {v}");
+    }
+    for (k, v) in &m.meta {
+        let _ = writeln!(out, "  meta      {k}={v}");
+    }
+    out.push_str("\nschema:\n");
+    for c in &m.schema.columns {
+        let _ = writeln!(
+            out,
+            "  {:<24} {}{}",
+            c.name,
+            c.data_type,
+            if c.nullable { "" } else { " not null" }
+        );
+    }
+    if !d.partitions.is_empty() {
+        out.push_str("\npartitions:\n");
+        let rows: Vec<Vec<String>> = d
+            .partitions
+            .iter()
+            .map(|p| {
+                vec![
+                    p.values
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    p.files.to_string(),
+                    p.rows.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["PARTITION", "FILES", "ROWS"], &rows));
+    }
+    out
+}
+
+pub fn resolved_urls(r: &Resolved) -> String {
+    r.files.iter().map(|f| format!("{}\n", f.url)).collect()
+}

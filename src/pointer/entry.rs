@@ -1,0 +1,166 @@
+//! Log entries and the pointer state they carry.
+//!
+//! Every entry records one action and the whole [`State`] after it, so the head entry alone
+//! answers "what is current, what is last-known-good, what was reverted": reading the pointer takes
+//! a constant number of requests however long the history; replaying the log from seq 1 must give
+//! the same states (an integrity check).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::names::VersionId;
+
+pub const FORMAT: &str = "lastgood.log-entry";
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How many earlier good versions the state remembers for `revert`.
+pub const KNOWN_GOOD_DEPTH: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A publish moved the pointer to the version it sealed.
+    Promote,
+    /// `pointer set`: an operator moved the pointer to a chosen version.
+    Set,
+    /// `pointer revert`: the current version was judged bad and the pointer moved back.
+    Revert,
+}
+
+impl Action {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::Promote => "promote",
+            Action::Set => "set",
+            Action::Revert => "revert",
+        }
+    }
+}
+
+/// The pointer's state after an entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// What consumers read.
+    pub version: Option<VersionId>,
+    /// Versions the pointer held before, most recent first, never the current one nor a reverted
+    /// one; the first is the last-known-good that `revert` goes back to.
+    pub known_good: Vec<VersionId>,
+    /// Versions a revert moved away from; not promoted again without `--force`.
+    pub reverted: Vec<VersionId>,
+}
+
+impl State {
+    pub fn last_known_good(&self) -> Option<&VersionId> {
+        self.known_good.first()
+    }
+
+    pub fn is_reverted(&self, v: &VersionId) -> bool {
+        self.reverted.contains(v)
+    }
+
+    /// The state after moving the pointer to `to`. A revert marks the version it leaves as reverted;
+    /// any other move remembers it as known-good. Moving to a reverted version (forced) clears its
+    /// mark.
+    pub fn moved(&self, action: Action, to: &VersionId) -> State {
+        let mut next = self.clone();
+        next.known_good.retain(|v| v != to);
+        next.reverted.retain(|v| v != to);
+        if let Some(cur) = &self.version {
+            if cur != to {
+                if action == Action::Revert {
+                    if !next.reverted.contains(cur) {
+                        next.reverted.push(cur.clone());
+                        next.reverted.sort();
+                    }
+                } else {
+                    next.known_good.insert(0, cur.clone());
+                }
+            }
+        }
+        next.known_good.truncate(KNOWN_GOOD_DEPTH);
+        next.version = Some(to.clone());
+        next
+    }
+}
+
+/// One entry of the pointer log, `log/<seq>.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEntry {
+    pub format: String,
+    pub format_version: u32,
+    /// Position in the log, from 1, without gaps.
+    pub seq: u64,
+    pub action: Action,
+    pub from: Option<VersionId>,
+    pub to: Option<VersionId>,
+    /// `user@host`, or `--actor`.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+    /// True when a policy refusal was overridden with `--force`.
+    #[serde(default)]
+    pub forced: bool,
+    /// The checksum of `to`'s manifest as it was read when the entry was written.
+    pub manifest_checksum: Option<String>,
+    /// The gate verdict that allowed the move, when gates ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<serde_json::Value>,
+    /// Checksum of the previous entry's bytes (none for seq 1): the log is a hash chain.
+    pub prev: Option<String>,
+    pub state: State,
+}
+
+impl LogEntry {
+    pub fn to_bytes(&self) -> bytes::Bytes {
+        let mut v = serde_json::to_vec_pretty(self).expect("log entry serializes");
+        v.push(b'\n');
+        bytes::Bytes::from(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> VersionId {
+        VersionId::new(s).unwrap()
+    }
+
+    #[test]
+    fn revert_walks_back_over_reverted_versions() {
+        let s = State::default().moved(Action::Promote, &v("v1"));
+        let s = s
+            .moved(Action::Promote, &v("v2"))
+            .moved(Action::Promote, &v("v3"));
+        assert_eq!(s.last_known_good(), Some(&v("v2")));
+        let s = s.moved(Action::Revert, &v("v2"));
+        assert_eq!(s.version, Some(v("v2")));
+        assert!(s.is_reverted(&v("v3")));
+        assert_eq!(s.last_known_good(), Some(&v("v1")));
+        let s = s.moved(Action::Revert, &v("v1"));
+        assert_eq!(s.reverted, vec![v("v2"), v("v3")]);
+        assert_eq!(s.last_known_good(), None);
+        let s = s.moved(Action::Promote, &v("v4"));
+        assert_eq!(s.last_known_good(), Some(&v("v1")));
+        // Undoing a revert (forced set) clears the mark.
+        let s = s.moved(Action::Set, &v("v3"));
+        assert_eq!(s.reverted, vec![v("v2")]);
+        assert_eq!(s.known_good, vec![v("v4"), v("v1")]);
+    }
+
+    #[test]
+    fn known_good_is_bounded_and_unique() {
+        let mut s = State::default();
+        for i in 0..100 {
+            s = s.moved(Action::Set, &v(&format!("v{}", i % 40)));
+        }
+        assert_eq!(s.known_good.len(), KNOWN_GOOD_DEPTH);
+        let mut seen = s.known_good.clone();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), KNOWN_GOOD_DEPTH);
+        assert!(!s.known_good.contains(s.version.as_ref().unwrap()));
+    }
+}

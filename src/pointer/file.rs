@@ -1,0 +1,104 @@
+//! The pointer file, `<dataset>/pointer.json`: everything a consumer needs in one small object.
+//!
+//! Consumers read only this file: the version, its manifest, and its data files as dataset-relative
+//! paths and as full URLs. It is derived from the log's head and rewritten (atomically) after every
+//! move; the log stays the source of truth.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::manifest::Manifest;
+use crate::names::{DatasetName, VersionId};
+use crate::pointer::LogEntry;
+
+pub const FORMAT: &str = "lastgood.pointer";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointerFile {
+    pub format: String,
+    pub format_version: u32,
+    pub dataset: DatasetName,
+    pub version: VersionId,
+    /// The log entry this file reflects.
+    pub seq: u64,
+    pub updated_at: DateTime<Utc>,
+    /// Relative to the dataset's prefix.
+    pub manifest: String,
+    pub manifest_checksum: String,
+    /// The URL of the dataset's prefix; each file's `url` is this joined with its `path`.
+    pub root: String,
+    pub rows: u64,
+    pub files: Vec<PointerFileEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointerFileEntry {
+    pub path: String,
+    pub url: String,
+    pub size: u64,
+    pub rows: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partition: BTreeMap<String, String>,
+}
+
+impl PointerFile {
+    pub fn new(
+        ds: &Dataset,
+        entry: &LogEntry,
+        manifest: &Manifest,
+        manifest_checksum: &str,
+    ) -> Result<Self> {
+        let files = manifest
+            .files
+            .iter()
+            .map(|f| {
+                Ok(PointerFileEntry {
+                    path: f.path.clone(),
+                    url: ds.store.url_of(&ds.layout.resolve(&f.path)?),
+                    size: f.size,
+                    rows: f.rows,
+                    partition: f.partition.clone(),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(PointerFile {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            dataset: ds.layout.dataset().clone(),
+            version: manifest.version.clone(),
+            seq: entry.seq,
+            updated_at: entry.at,
+            manifest: Layout::manifest_rel(&manifest.version),
+            manifest_checksum: manifest_checksum.to_string(),
+            root: format!("{}/", ds.store.url_of(ds.layout.prefix())),
+            rows: manifest.rows,
+            files,
+        })
+    }
+
+    pub fn to_bytes(&self) -> bytes::Bytes {
+        let mut v = serde_json::to_vec_pretty(self).expect("pointer file serializes");
+        v.push(b'\n');
+        bytes::Bytes::from(v)
+    }
+
+    pub fn parse(bytes: &[u8], dataset: &DatasetName) -> Result<PointerFile> {
+        let p: PointerFile = serde_json::from_slice(bytes).map_err(|e| {
+            Error::Corrupt(format!("pointer file of {dataset}: does not parse: {e}"))
+        })?;
+        if p.format != FORMAT || p.format_version != FORMAT_VERSION || &p.dataset != dataset {
+            return Err(Error::Corrupt(format!(
+                "pointer file of {dataset}: not a {FORMAT} for {dataset}"
+            )));
+        }
+        Ok(p)
+    }
+}

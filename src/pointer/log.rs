@@ -1,0 +1,280 @@
+//! Reading and appending the pointer log.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
+
+use crate::dataset::{Dataset, Sealed};
+use crate::error::{Error, Result};
+use crate::manifest;
+use crate::names::VersionId;
+use crate::pointer::{Action, LogEntry, PointerFile, State, entry};
+use crate::store::Put;
+
+/// How often a writer that lost a log position tries again when its decision still holds.
+const MAX_ATTEMPTS: u32 = 12;
+
+/// The newest entry of the log (none for a dataset whose pointer never moved).
+#[derive(Debug, Clone, Default)]
+pub struct Head {
+    pub seq: u64,
+    pub entry: Option<LogEntry>,
+    /// Checksum of the head entry's bytes: the next entry's `prev`.
+    pub checksum: Option<String>,
+}
+
+impl Head {
+    pub fn state(&self) -> State {
+        self.entry
+            .as_ref()
+            .map(|e| e.state.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn version(&self) -> Option<&VersionId> {
+        self.entry.as_ref().and_then(|e| e.state.version.as_ref())
+    }
+}
+
+/// Reads one entry; `None` when the position is empty.
+pub async fn read_entry(ds: &Dataset, seq: u64) -> Result<Option<(LogEntry, String)>> {
+    let Some(bytes) = ds.store.get(&ds.layout.log_entry(seq)).await? else {
+        return Ok(None);
+    };
+    let e: LogEntry = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Corrupt(format!(
+            "log entry {seq} of {}: does not parse: {e}",
+            ds.name()
+        ))
+    })?;
+    if e.seq != seq || e.format != entry::FORMAT || e.format_version != entry::FORMAT_VERSION {
+        return Err(Error::Corrupt(format!(
+            "log entry {seq} of {}: wrong seq or format",
+            ds.name()
+        )));
+    }
+    Ok(Some((e, manifest::checksum(&bytes))))
+}
+
+async fn exists(ds: &Dataset, seq: u64) -> Result<bool> {
+    ds.store.exists(&ds.layout.log_entry(seq)).await
+}
+
+/// Finds the head: from a position known to exist (or 0), gallop forward and bisect. Positions are
+/// filled without gaps, so "exists" is monotone. With a fresh hint this is one request.
+async fn find_head(ds: &Dataset, mut lo: u64) -> Result<u64> {
+    let mut step = 1u64;
+    let mut hi = loop {
+        let probe = lo + step;
+        if exists(ds, probe).await? {
+            lo = probe;
+            step = step.saturating_mul(2);
+        } else {
+            break probe;
+        }
+    };
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if exists(ds, mid).await? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
+}
+
+/// Reads the head of the log: pointer file (hint), the entry at the hint, a probe past it.
+pub async fn read_head(ds: &Dataset) -> Result<Head> {
+    let hint = match ds.store.get(&ds.layout.pointer_file()).await? {
+        Some(bytes) => PointerFile::parse(&bytes, ds.name())
+            .map(|p| p.seq)
+            .unwrap_or(0),
+        None => 0,
+    };
+    let mut known = None;
+    if hint > 0 {
+        known = read_entry(ds, hint).await?;
+    }
+    let start = if known.is_some() { hint } else { 0 };
+    let seq = find_head(ds, start).await?;
+    if seq == 0 {
+        return Ok(Head::default());
+    }
+    let (entry, checksum) = match known {
+        Some(k) if seq == hint => k,
+        _ => read_entry(ds, seq)
+            .await?
+            .ok_or_else(|| Error::Corrupt(format!("log entry {seq} of {} vanished", ds.name())))?,
+    };
+    Ok(Head {
+        seq,
+        entry: Some(entry),
+        checksum: Some(checksum),
+    })
+}
+
+/// A pointer move, decided against a head.
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub action: Action,
+    pub to: VersionId,
+    pub reason: Option<String>,
+    pub forced: bool,
+    pub verdict: Option<serde_json::Value>,
+}
+
+/// Appends the move `decide` makes from the current head, retrying on a lost position as long as
+/// `decide` still agrees on the new head. `decide` returns `Ok(None)` when there is nothing to do
+/// (the pointer already is where it should be), an error to refuse, or the move.
+///
+/// Returns the entry written (or the head entry when there was nothing to do) and the target's
+/// manifest, and leaves the pointer file in step with the log.
+pub async fn commit<F>(
+    ds: &Dataset,
+    actor: &str,
+    at: DateTime<Utc>,
+    decide: F,
+) -> Result<(LogEntry, bool)>
+where
+    F: Fn(&Head) -> Result<Option<Move>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let head = read_head(ds).await?;
+        let Some(mv) = decide(&head)? else {
+            let entry = head
+                .entry
+                .clone()
+                .ok_or_else(|| Error::Input("nothing to do on an empty log".into()))?;
+            sync_pointer_file(ds, &head).await?;
+            return Ok((entry, false));
+        };
+        let target = ds.require(&mv.to).await?;
+        let state = head.state();
+        let entry = LogEntry {
+            format: entry::FORMAT.into(),
+            format_version: entry::FORMAT_VERSION,
+            seq: head.seq + 1,
+            action: mv.action,
+            from: state.version.clone(),
+            to: Some(mv.to.clone()),
+            actor: actor.to_string(),
+            at,
+            reason: mv.reason.clone(),
+            forced: mv.forced,
+            manifest_checksum: Some(target.checksum.clone()),
+            verdict: mv.verdict.clone(),
+            prev: head.checksum.clone(),
+            state: state.moved(mv.action, &mv.to),
+        };
+        match ds
+            .store
+            .create(&ds.layout.log_entry(entry.seq), entry.to_bytes())
+            .await?
+        {
+            Put::Created => {
+                write_pointer_file(ds, &entry, &target).await.map_err(|e| {
+                    Error::io(
+                        format!(
+                            "the pointer of {} moved to {} (history #{}) but its pointer file was not rewritten; `lastgood pointer show {}` repairs it",
+                            ds.name(),
+                            mv.to,
+                            entry.seq,
+                            ds.name()
+                        ),
+                        std::io::Error::other(e.to_string()),
+                    )
+                })?;
+                let head = Head {
+                    seq: entry.seq,
+                    entry: Some(entry.clone()),
+                    checksum: None,
+                };
+                sync_pointer_file(ds, &head).await?;
+                return Ok((entry, true));
+            }
+            Put::Exists if attempt < MAX_ATTEMPTS => {
+                // Lost the position to another writer: back off a little (jittered) and decide again.
+                let jitter = (at.timestamp_subsec_nanos() as u64 + attempt as u64 * 7919) % 20;
+                tokio::time::sleep(Duration::from_millis(5 * attempt as u64 + jitter)).await;
+            }
+            Put::Exists => {
+                return Err(Error::Conflict(format!(
+                    "log position {} of {} was taken {MAX_ATTEMPTS} times by other writers; try again",
+                    entry.seq,
+                    ds.name()
+                )));
+            }
+        }
+    }
+}
+
+async fn write_pointer_file(ds: &Dataset, entry: &LogEntry, target: &Sealed) -> Result<()> {
+    let pf = PointerFile::new(ds, entry, &target.manifest, &target.checksum)?;
+    ds.store
+        .overwrite(&ds.layout.pointer_file(), pf.to_bytes())
+        .await
+}
+
+/// Makes the pointer file reflect the log's head, if a newer entry exists than `known`: after a
+/// writer rewrites the pointer file it checks the next position, so the last writer to touch the
+/// file always writes the newest head. Also repairs a stale file left by a crash.
+pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
+    let mut seq = known.seq;
+    let mut current_file_seq = match ds.store.get(&ds.layout.pointer_file()).await? {
+        Some(b) => PointerFile::parse(&b, ds.name()).ok().map(|p| p.seq),
+        None => None,
+    };
+    for _ in 0..MAX_ATTEMPTS {
+        let head_seq = find_head(ds, seq).await?;
+        if current_file_seq == Some(head_seq) || head_seq == 0 {
+            return Ok(());
+        }
+        let (entry, _) = read_entry(ds, head_seq).await?.ok_or_else(|| {
+            Error::Corrupt(format!("log entry {head_seq} of {} vanished", ds.name()))
+        })?;
+        let Some(v) = entry.state.version.clone() else {
+            return Ok(());
+        };
+        let target = ds
+            .require_verified(
+                &v,
+                entry
+                    .manifest_checksum
+                    .as_deref()
+                    .filter(|_| entry.to.as_ref() == Some(&v)),
+            )
+            .await?;
+        write_pointer_file(ds, &entry, &target).await?;
+        current_file_seq = Some(head_seq);
+        seq = head_seq;
+    }
+    Ok(())
+}
+
+/// The newest `limit` entries, newest first.
+pub async fn history(ds: &Dataset, limit: Option<u64>) -> Result<Vec<LogEntry>> {
+    let head = read_head(ds).await?;
+    let oldest = match limit {
+        Some(n) => head.seq.saturating_sub(n.saturating_sub(1)).max(1),
+        None => 1,
+    };
+    if head.seq == 0 || limit == Some(0) {
+        return Ok(Vec::new());
+    }
+    futures::stream::iter((oldest..=head.seq).rev())
+        .map(|seq| async move {
+            read_entry(ds, seq).await?.map(|(e, _)| e).ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "log entry {seq} of {} is missing: the log has a gap",
+                    ds.name()
+                ))
+            })
+        })
+        .buffered(16)
+        .try_collect()
+        .await
+}

@@ -1,0 +1,357 @@
+//! A root URL opened as an object store, with the few operations lastgood needs and the error
+//! context it wants.
+//!
+//! Everything lastgood writes goes through two primitives whose guarantees the spec relies on:
+//! [`Store::create`] (create-if-absent: exactly one writer of a key wins, the others see
+//! [`Put::Exists`]) and [`Store::overwrite`] (an atomic replace, used only for the pointer file and
+//! never for sealed objects). Every kind of store object_store offers provides both: the local
+//! filesystem by a staged write then a hard link (create) or a rename (overwrite), S3 by `If-None-Match: *`, GCS and Azure by their own preconditions.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{
+    ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart,
+};
+use tokio::io::AsyncReadExt;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Files larger than this are uploaded in parts (which object stores cannot make conditional; see
+/// the spec, "Large files").
+pub const MULTIPART_THRESHOLD: u64 = 64 * 1024 * 1024;
+const PART_SIZE: usize = 16 * 1024 * 1024;
+const PART_CONCURRENCY: usize = 4;
+
+/// What a create-if-absent put found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    Exists,
+}
+
+/// An object store plus the prefix of the root inside it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<dyn ObjectStore>,
+    /// The root's prefix inside `inner`.
+    base: Path,
+    /// `scheme://authority` of the store, as DataFusion registers it.
+    store_url: Url,
+    /// What the user gave, for messages (credentials are never part of it: they come from the
+    /// environment).
+    display: String,
+}
+
+impl Store {
+    /// Opens a root: a local folder (relative or absolute), `file://`, `s3://bucket/prefix`,
+    /// `gs://bucket/prefix`, `az://container/prefix` (also `abfs://`, `azure://`) or `memory://`.
+    /// Cloud credentials and endpoints come from the standard environment variables.
+    pub fn open(root: &str) -> Result<Store> {
+        let mut store = Self::open_plain(root)?;
+        if let Some(fault) = crate::faults::Fault::from_env() {
+            store.inner = Arc::new(crate::faults::FaultyStore::new(store.inner, fault));
+        }
+        Ok(store)
+    }
+
+    fn open_plain(root: &str) -> Result<Store> {
+        let root = root.trim();
+        if root.is_empty() {
+            return Err(Error::input(
+                "empty root: give --root or set root in lastgood.toml",
+            ));
+        }
+        match Url::parse(root) {
+            Ok(url) if url.scheme().len() > 1 => Self::open_url(root, url),
+            // No scheme (or a Windows drive letter): a local folder.
+            _ => Self::open_local(std::path::Path::new(root), root),
+        }
+    }
+
+    fn open_local(dir: &std::path::Path, display: &str) -> Result<Store> {
+        let abs = std::path::absolute(dir).map_err(|e| Error::io(format!("root {display}"), e))?;
+        let mut segments = Vec::new();
+        for c in abs.components() {
+            match c {
+                std::path::Component::Normal(s) => segments.push(
+                    s.to_str()
+                        .ok_or_else(|| Error::input(format!("root {display}: not valid UTF-8")))?
+                        .to_string(),
+                ),
+                std::path::Component::ParentDir => {
+                    segments.pop();
+                }
+                _ => {}
+            }
+        }
+        let base = Path::from_iter(segments.iter().map(String::as_str));
+        Ok(Store {
+            inner: Arc::new(object_store::local::LocalFileSystem::new()),
+            base,
+            store_url: Url::parse("file:///").expect("static url"),
+            display: abs.display().to_string(),
+        })
+    }
+
+    fn open_url(display: &str, url: Url) -> Result<Store> {
+        let bad = |e: object_store::Error| Error::input(format!("root {display}: {e}"));
+        let prefix = || {
+            Path::from_url_path(url.path())
+                .map_err(|e| Error::input(format!("root {display}: {e}")))
+        };
+        let authority = || format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+        let (inner, store_url): (Arc<dyn ObjectStore>, String) = match url.scheme() {
+            "file" => {
+                let path = url
+                    .to_file_path()
+                    .map_err(|_| Error::input(format!("root {display}: not a local path")))?;
+                return Self::open_local(&path, display);
+            }
+            "memory" => (Arc::new(InMemory::new()), "memory://".to_string()),
+            "s3" | "s3a" => {
+                let s = object_store::aws::AmazonS3Builder::from_env()
+                    .with_url(url.as_str())
+                    .build()
+                    .map_err(bad)?;
+                (Arc::new(s), authority())
+            }
+            "gs" => {
+                let s = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(url.as_str())
+                    .build()
+                    .map_err(bad)?;
+                (Arc::new(s), authority())
+            }
+            "az" | "abfs" | "abfss" | "azure" => {
+                let s = object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(url.as_str())
+                    .build()
+                    .map_err(bad)?;
+                (Arc::new(s), authority())
+            }
+            other => {
+                return Err(Error::input(format!(
+                    "root {display}: unsupported scheme {other}://"
+                )));
+            }
+        };
+        let store_url =
+            Url::parse(&store_url).map_err(|e| Error::input(format!("root {display}: {e}")))?;
+        let base = prefix()?;
+        Ok(Store {
+            inner,
+            base,
+            store_url,
+            display: display.to_string(),
+        })
+    }
+
+    /// A fresh in-memory store, for tests and examples.
+    pub fn memory() -> Store {
+        Self::with_store(
+            Arc::new(InMemory::new()),
+            Path::default(),
+            Url::parse("memory://").expect("static url"),
+        )
+    }
+
+    /// Wraps any object store (for instance a fault-injecting wrapper in tests).
+    pub fn with_store(inner: Arc<dyn ObjectStore>, base: Path, store_url: Url) -> Store {
+        let display = format!(
+            "{}{}",
+            store_url.as_str().trim_end_matches('/'),
+            if base.as_ref().is_empty() {
+                String::new()
+            } else {
+                format!("/{base}")
+            }
+        );
+        Store {
+            inner,
+            base,
+            store_url,
+            display,
+        }
+    }
+
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.inner.clone()
+    }
+
+    /// `scheme://authority/`, the key DataFusion registers the store under.
+    pub fn store_url(&self) -> &Url {
+        &self.store_url
+    }
+
+    /// The full URL of an object, as consumers (DuckDB, pyarrow, DataFusion) take it.
+    pub fn url_of(&self, path: &Path) -> String {
+        let scheme = self.store_url.scheme();
+        match scheme {
+            "file" => format!("file:///{path}"),
+            "memory" => format!("memory:///{path}"),
+            _ => format!(
+                "{}://{}/{path}",
+                scheme,
+                self.store_url.host_str().unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The local filesystem path of an object, when the store is the local filesystem.
+    pub fn local_path_of(&self, path: &Path) -> Option<std::path::PathBuf> {
+        (self.store_url.scheme() == "file").then(|| {
+            let mut p = std::path::PathBuf::from("/");
+            for part in path.parts() {
+                p.push(percent_decode(part.as_ref()));
+            }
+            p
+        })
+    }
+
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// The object's bytes, or `None` when it does not exist.
+    pub async fn get(&self, path: &Path) -> Result<Option<Bytes>> {
+        match self.inner.get(path).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| {
+                Error::store(format!("reading {}", self.url_of(path)), e)
+            })?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::store(format!("reading {}", self.url_of(path)), e)),
+        }
+    }
+
+    pub async fn head(&self, path: &Path) -> Result<Option<ObjectMeta>> {
+        match self.inner.head(path).await {
+            Ok(m) => Ok(Some(m)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::store(format!("checking {}", self.url_of(path)), e)),
+        }
+    }
+
+    pub async fn exists(&self, path: &Path) -> Result<bool> {
+        Ok(self.head(path).await?.is_some())
+    }
+
+    /// Create-if-absent.
+    pub async fn create(&self, path: &Path, bytes: Bytes) -> Result<Put> {
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        match self
+            .inner
+            .put_opts(path, PutPayload::from(bytes), opts)
+            .await
+        {
+            Ok(_) => Ok(Put::Created),
+            Err(object_store::Error::AlreadyExists { .. })
+            | Err(object_store::Error::Precondition { .. }) => Ok(Put::Exists),
+            Err(e) => Err(Error::store(format!("writing {}", self.url_of(path)), e)),
+        }
+    }
+
+    /// An atomic replace. Only ever used for the pointer file.
+    pub async fn overwrite(&self, path: &Path, bytes: Bytes) -> Result<()> {
+        self.inner
+            .put(path, PutPayload::from(bytes))
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::store(format!("writing {}", self.url_of(path)), e))
+    }
+
+    /// Uploads a local file create-if-absent. Files above [`MULTIPART_THRESHOLD`] go up in parts,
+    /// after a check that the key is absent (multipart uploads cannot be conditional).
+    pub async fn upload_file(
+        &self,
+        local: &std::path::Path,
+        dest: &Path,
+        size: u64,
+    ) -> Result<Put> {
+        let ctx = || format!("uploading {} to {}", local.display(), self.url_of(dest));
+        if size <= MULTIPART_THRESHOLD {
+            let bytes = tokio::fs::read(local)
+                .await
+                .map_err(|e| Error::io(ctx(), e))?;
+            return self.create(dest, Bytes::from(bytes)).await;
+        }
+        if self.exists(dest).await? {
+            return Ok(Put::Exists);
+        }
+        let upload = self
+            .inner
+            .put_multipart(dest)
+            .await
+            .map_err(|e| Error::store(ctx(), e))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut file = tokio::fs::File::open(local)
+            .await
+            .map_err(|e| Error::io(ctx(), e))?;
+        let mut buf = vec![0u8; PART_SIZE];
+        loop {
+            let n = file.read(&mut buf).await.map_err(|e| Error::io(ctx(), e))?;
+            if n == 0 {
+                break;
+            }
+            writer
+                .wait_for_capacity(PART_CONCURRENCY)
+                .await
+                .map_err(|e| Error::store(ctx(), e))?;
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await.map_err(|e| Error::store(ctx(), e))?;
+        Ok(Put::Created)
+    }
+
+    /// The names of the "folders" directly under `prefix`.
+    pub async fn list_dirs(&self, prefix: &Path) -> Result<Vec<String>> {
+        let listing = self
+            .inner
+            .list_with_delimiter(Some(prefix))
+            .await
+            .map_err(|e| Error::store(format!("listing {}", self.url_of(prefix)), e))?;
+        Ok(listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .collect())
+    }
+
+    /// Every object below `prefix`.
+    pub async fn list(&self, prefix: &Path) -> Result<Vec<ObjectMeta>> {
+        self.inner
+            .list(Some(prefix))
+            .try_collect()
+            .await
+            .map_err(|e| Error::store(format!("listing {}", self.url_of(prefix)), e))
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

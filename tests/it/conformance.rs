@@ -1,0 +1,402 @@
+//! The core scenarios, run on every kind of store: in-memory and the local filesystem here, S3 in
+//! the S3 suite. Each scenario takes a fresh store.
+
+use std::sync::Arc;
+
+use lastgood::faults::{Fault, FaultyStore};
+use lastgood::ops::publish::{PublishOptions, publish};
+use lastgood::ops::resolve::{At, resolve};
+use lastgood::ops::{revert, set, status, versions};
+use lastgood::synth::Variant;
+use lastgood::{Context, Dataset, DatasetName, Store, VersionId};
+
+use crate::util::data;
+
+fn ctx() -> Context {
+    Context::new("tester@ci")
+}
+
+fn ds(store: Store) -> Dataset {
+    Dataset::new(store, DatasetName::new("churn_scores").unwrap())
+}
+
+fn opts(src: &std::path::Path) -> PublishOptions {
+    PublishOptions {
+        sources: vec![src.display().to_string()],
+        ..Default::default()
+    }
+}
+
+fn v(s: &str) -> VersionId {
+    VersionId::new(s).unwrap()
+}
+
+/// The kinds of store the suite runs on here. `S3` joins in tests/it/s3.rs.
+pub enum Kind {
+    Memory,
+    Local,
+}
+
+pub fn store(kind: &Kind, tmp: &std::path::Path) -> Store {
+    match kind {
+        Kind::Memory => Store::memory(),
+        Kind::Local => Store::open(tmp.join("root").to_str().unwrap()).unwrap(),
+    }
+}
+
+pub async fn publish_promote_revert_history(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let mut ids = Vec::new();
+    for (night, variant) in [
+        (1, Variant::Good),
+        (2, Variant::Good),
+        (3, Variant::Constant),
+    ] {
+        let src = data(tmp.path(), &format!("night{night}"), 500, 2, night, variant);
+        let mut o = opts(&src);
+        o.version = Some(v(&format!("night-{night}")));
+        o.meta.insert("model".into(), format!("churn-v1.{night}"));
+        let out = publish(&ds, &ctx(), o).await.unwrap();
+        assert!(out.created && out.promoted, "{out:?}");
+        assert_eq!(out.rows, 500);
+        assert_eq!(out.files, 2);
+        assert_eq!(out.seq, Some(night));
+        assert_eq!(out.parent, ids.last().map(|i: &VersionId| i.to_string()));
+        ids.push(v(&out.version));
+    }
+    let s = status::show(&ds).await.unwrap();
+    assert_eq!(s.version.as_deref(), Some("night-3"));
+    assert_eq!(s.last_known_good.as_deref(), Some("night-2"));
+
+    let r = revert::revert(&ds, &ctx(), None, "scores all 0.5", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.from.as_deref(), r.to.as_deref(), r.seq),
+        (Some("night-3"), Some("night-2"), 4)
+    );
+    let s = status::show(&ds).await.unwrap();
+    assert_eq!(s.version.as_deref(), Some("night-2"));
+    assert_eq!(s.reverted, vec!["night-3"]);
+    assert_eq!(s.last_known_good.as_deref(), Some("night-1"));
+
+    // The reverted version is not promoted again by accident...
+    let err = set::set(&ds, &ctx(), &v("night-3"), "oops", false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 4, "{err}");
+    // ...but a revert can be undone on purpose.
+    let undo = set::set(&ds, &ctx(), &v("night-3"), "false alarm", true)
+        .await
+        .unwrap();
+    assert!(undo.forced && undo.moved);
+    let s = status::show(&ds).await.unwrap();
+    assert_eq!(s.version.as_deref(), Some("night-3"));
+    assert!(s.reverted.is_empty());
+
+    let h = status::history(&ds, None).await.unwrap();
+    let seqs: Vec<u64> = h.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![5, 4, 3, 2, 1], "newest first, gap-free");
+    let actions: Vec<&str> = h.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec!["set", "revert", "promote", "promote", "promote"]
+    );
+    assert_eq!(h[1].reason.as_deref(), Some("scores all 0.5"));
+    assert_eq!(h[1].actor, "tester@ci");
+    assert_eq!(status::history(&ds, Some(2)).await.unwrap().len(), 2);
+
+    // Resolve any history position; the files are the version's.
+    let (at2, _) = resolve(&ds, &At::Seq(2)).await.unwrap();
+    assert_eq!(at2.version, "night-2");
+    assert_eq!(at2.files.len(), 2);
+    assert!(
+        at2.files
+            .iter()
+            .all(|f| f.path.starts_with("versions/night-2/data/"))
+    );
+
+    let rows = versions::list(&ds).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .any(|r| r.version == "night-3" && r.status.contains(&"current".to_string()))
+    );
+}
+
+pub async fn idempotent_republish(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let src = data(tmp.path(), "a", 300, 1, 1, Variant::Good);
+    let first = publish(&ds, &ctx(), opts(&src)).await.unwrap();
+    let again = publish(&ds, &ctx(), opts(&src)).await.unwrap();
+    assert_eq!(first.version, again.version, "same content, same version");
+    assert!(first.created && !again.created);
+    assert!(again.promoted);
+    assert_eq!(again.seq, Some(1), "no second history entry");
+    assert_eq!(status::history(&ds, None).await.unwrap().len(), 1);
+    // With an explicit id too.
+    let mut o = opts(&src);
+    o.version = Some(v("explicit"));
+    let a = publish(&ds, &ctx(), o.clone()).await.unwrap();
+    let b = publish(&ds, &ctx(), o).await.unwrap();
+    assert!(a.created && !b.created && b.promoted);
+    assert_eq!(a.seq, b.seq);
+}
+
+pub async fn refused_overwrite_keeps_sealed_bytes(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let a = data(tmp.path(), "a", 200, 1, 1, Variant::Good);
+    let b = data(tmp.path(), "b", 200, 1, 2, Variant::Good);
+    let mut o = opts(&a);
+    o.version = Some(v("v1"));
+    publish(&ds, &ctx(), o).await.unwrap();
+    let before = ds.require(&v("v1")).await.unwrap();
+    let file_before = ds
+        .store
+        .get(&ds.layout.resolve(&before.manifest.files[0].path).unwrap())
+        .await
+        .unwrap();
+
+    let mut o = opts(&b);
+    o.version = Some(v("v1"));
+    let err = publish(&ds, &ctx(), o).await.unwrap_err();
+    assert_eq!(err.exit_code(), 4, "{err}");
+    assert!(
+        err.to_string()
+            .contains("already sealed with other content"),
+        "{err}"
+    );
+
+    let after = ds.require(&v("v1")).await.unwrap();
+    assert_eq!(before.checksum, after.checksum, "manifest unchanged");
+    let file_after = ds
+        .store
+        .get(&ds.layout.resolve(&after.manifest.files[0].path).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(file_before, file_after, "data file unchanged");
+    assert_eq!(
+        status::show(&ds).await.unwrap().version.as_deref(),
+        Some("v1")
+    );
+}
+
+/// A publish cut at every write: the pointer never names an unsealed version, nothing sealed
+/// changes, and the same publish run again completes.
+pub async fn interrupted_publish_is_never_pointed_to(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = data(tmp.path(), "base", 200, 1, 1, Variant::Good);
+    let next = data(tmp.path(), "next", 200, 3, 2, Variant::Good);
+    // 3 data files, manifest, content marker, log entry, pointer file: 7 writes.
+    for cut in 0..7u64 {
+        let good = Dataset::new(
+            store.clone(),
+            DatasetName::new(format!("cut{cut}")).unwrap(),
+        );
+        publish(&good, &ctx(), opts(&base)).await.unwrap();
+        let before = status::show(&good).await.unwrap().version.unwrap();
+        let sealed_before = good.require(&v(&before)).await.unwrap();
+
+        let faulty = Arc::new(FaultyStore::new(
+            store.object_store(),
+            Fault::FailAfter(cut),
+        ));
+        let cut_ds = Dataset::new(
+            Store::with_store(faulty, store.base().clone(), store.store_url().clone()),
+            good.name().clone(),
+        );
+        let mut o = opts(&next);
+        o.version = Some(v("next"));
+        let res = publish(&cut_ds, &ctx(), o.clone()).await;
+        assert!(res.is_err(), "cut at {cut} must fail the publish");
+
+        let (now, _) = resolve(&good, &At::Current).await.unwrap();
+        if cut < 6 {
+            assert_eq!(
+                now.version, before,
+                "cut at {cut}: the pointer did not move"
+            );
+        } else {
+            assert_eq!(now.version, "next", "cut at {cut}: the log entry landed");
+        }
+        if good.sealed(&v("next")).await.unwrap().is_none() {
+            let err = set::set(&good, &ctx(), &v("next"), "try", false)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.exit_code(),
+                2,
+                "an unsealed version cannot be pointed at: {err}"
+            );
+        }
+        assert_eq!(
+            good.require(&v(&before)).await.unwrap().checksum,
+            sealed_before.checksum
+        );
+
+        let out = publish(&good, &ctx(), o).await.unwrap();
+        assert!(out.promoted, "cut at {cut}: re-run completes");
+        let (r, _) = resolve(&good, &At::Current).await.unwrap();
+        assert_eq!((r.version.as_str(), r.rows), ("next", 200));
+        let h = status::history(&good, None).await.unwrap();
+        assert_eq!(
+            h.len(),
+            2,
+            "cut at {cut}: one promote each, no duplicate entry"
+        );
+    }
+}
+
+/// Many writers moving the pointer at once: every move lands exactly once, no gaps.
+pub async fn concurrent_moves(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let n = 8;
+    for i in 0..n {
+        let src = data(tmp.path(), &format!("d{i}"), 50, 1, i as u64, Variant::Good);
+        let mut o = opts(&src);
+        o.version = Some(v(&format!("v{i}")));
+        o.no_promote = true;
+        publish(&ds, &ctx(), o).await.unwrap();
+    }
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let ds = ds.clone();
+            tokio::spawn(async move {
+                set::set(
+                    &ds,
+                    &Context::new(format!("w{i}")),
+                    &v(&format!("v{i}")),
+                    "race",
+                    false,
+                )
+                .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let out = t.await.unwrap().unwrap();
+        assert!(out.moved);
+    }
+    let h = status::history(&ds, None).await.unwrap();
+    assert_eq!(h.len(), n);
+    let mut tos: Vec<String> = h
+        .iter()
+        .map(|e| e.to.as_ref().unwrap().to_string())
+        .collect();
+    tos.sort();
+    let expected: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
+    assert_eq!(tos, expected, "every move exactly once");
+    for w in h.windows(2) {
+        assert_eq!(w[0].seq, w[1].seq + 1);
+        assert_eq!(
+            w[0].from, w[1].to,
+            "each entry starts where the previous ended"
+        );
+    }
+    let (r, _) = resolve(&ds, &At::Current).await.unwrap();
+    assert_eq!(
+        Some(r.version.as_str()),
+        h[0].to.as_ref().map(|v| v.as_str())
+    );
+}
+
+pub async fn refusals(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let err = revert::revert(&ds, &ctx(), None, "why", false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 4, "{err}");
+    let src = data(tmp.path(), "a", 10, 1, 1, Variant::Good);
+    publish(&ds, &ctx(), opts(&src)).await.unwrap();
+    let err = revert::revert(&ds, &ctx(), None, "why", false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 4, "nothing to revert to: {err}");
+    assert!(err.to_string().contains("nothing to revert to"));
+    let err = set::set(&ds, &ctx(), &v("nope"), "why", false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+    let err = set::set(&ds, &ctx(), &v("nope"), "  ", false)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("--reason"), "{err}");
+}
+
+/// A stale pointer file (a writer died between the log entry and the pointer file) is repaired by
+/// the next reader; a manifest edited by hand is refused.
+pub async fn stale_pointer_file_and_tampered_manifest(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    for i in 1..=2 {
+        let src = data(tmp.path(), &format!("n{i}"), 20, 1, i, Variant::Good);
+        let mut o = opts(&src);
+        o.version = Some(v(&format!("n{i}")));
+        publish(&ds, &ctx(), o).await.unwrap();
+        if i == 1 {
+            let stale = ds
+                .store
+                .get(&ds.layout.pointer_file())
+                .await
+                .unwrap()
+                .unwrap();
+            std::fs::write(tmp.path().join("stale.json"), &stale).unwrap();
+        }
+    }
+    let stale = std::fs::read(tmp.path().join("stale.json")).unwrap();
+    ds.store
+        .overwrite(&ds.layout.pointer_file(), stale.into())
+        .await
+        .unwrap();
+    let (r, _) = resolve(&ds, &At::Current).await.unwrap();
+    assert_eq!(r.version, "n2", "the log, not the stale file, decides");
+    status::show(&ds).await.unwrap();
+    let pf = ds
+        .store
+        .get(&ds.layout.pointer_file())
+        .await
+        .unwrap()
+        .unwrap();
+    let pf: lastgood::pointer::PointerFile = serde_json::from_slice(&pf).unwrap();
+    assert_eq!((pf.version.as_str(), pf.seq), ("n2", 2), "repaired");
+
+    let path = ds.layout.manifest(&v("n2"));
+    let text = String::from_utf8(ds.store.get(&path).await.unwrap().unwrap().to_vec()).unwrap();
+    let edited = text.replacen("\"message\": null", "\"message\": \"edited\"", 1);
+    assert_ne!(text, edited);
+    ds.store.overwrite(&path, edited.into()).await.unwrap();
+    let err = resolve(&ds, &At::Current).await.unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(
+        err.to_string().contains("changed since the pointer moved"),
+        "{err}"
+    );
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { let t = tempfile::tempdir().unwrap(); super::$name(super::store(&super::Kind::Memory, t.path())).await } )*
+        }
+        mod local {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { let t = tempfile::tempdir().unwrap(); super::$name(super::store(&super::Kind::Local, t.path())).await } )*
+        }
+    };
+}
+
+conformance!(
+    publish_promote_revert_history,
+    idempotent_republish,
+    refused_overwrite_keeps_sealed_bytes,
+    interrupted_publish_is_never_pointed_to,
+    concurrent_moves,
+    refusals,
+    stale_pointer_file_and_tampered_manifest,
+);

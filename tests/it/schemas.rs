@@ -1,0 +1,84 @@
+//! Real on-store files validated against the JSON Schemas in schemas/.
+
+use lastgood::synth::Variant;
+
+use crate::util::*;
+
+fn validator(name: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(name);
+    let schema: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn check(v: &jsonschema::Validator, file: &std::path::Path) {
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+}
+
+#[test]
+fn on_store_files_match_their_schemas() {
+    let t = tempfile::tempdir().unwrap();
+    let (cwd, root) = (t.path(), t.path().join("lake"));
+    let out = cwd.join("out");
+    lastgood::synth::write_dir(&out.join("date=2026-11-21"), 100, 2, 1, Variant::Good).unwrap();
+    let b = data(cwd, "b", 100, 1, 2, Variant::Good);
+    assert_eq!(
+        code(&lastgood(
+            cwd,
+            &root,
+            &[
+                "publish",
+                "churn",
+                out.to_str().unwrap(),
+                "--version",
+                "v1",
+                "--meta",
+                "model=m1",
+                "-m",
+                "first"
+            ]
+        )),
+        0
+    );
+    assert_eq!(
+        code(&lastgood(
+            cwd,
+            &root,
+            &["publish", "churn", b.to_str().unwrap(), "--version", "v2"]
+        )),
+        0
+    );
+    assert_eq!(
+        code(&lastgood(
+            cwd,
+            &root,
+            &["pointer", "revert", "churn", "--reason", "bad"]
+        )),
+        0
+    );
+
+    let ds = root.join("churn");
+    let manifest = validator("manifest.schema.json");
+    check(&manifest, &ds.join("versions/v1/manifest.json"));
+    check(&manifest, &ds.join("versions/v2/manifest.json"));
+    check(&validator("pointer.schema.json"), &ds.join("pointer.json"));
+    let entry = validator("log-entry.schema.json");
+    let mut n = 0;
+    for e in std::fs::read_dir(ds.join("log")).unwrap() {
+        check(&entry, &e.unwrap().path());
+        n += 1;
+    }
+    assert_eq!(n, 3);
+
+    // The schemas are not vacuous: a broken document fails.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ds.join("pointer.json")).unwrap()).unwrap();
+    doc["version"] = serde_json::json!("../x");
+    assert!(!validator("pointer.schema.json").is_valid(&doc));
+}

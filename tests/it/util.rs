@@ -1,0 +1,93 @@
+//! Shared helpers: data folders, running the binary, reading JSON back into the library's types.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use lastgood::synth::{self, Variant};
+use serde::de::DeserializeOwned;
+
+/// A folder of `files` Parquet files of `rows` rows in all.
+pub fn data(
+    dir: &Path,
+    name: &str,
+    rows: usize,
+    files: usize,
+    seed: u64,
+    variant: Variant,
+) -> PathBuf {
+    let d = dir.join(name);
+    synth::write_dir(&d, rows, files, seed, variant).expect("synthetic data");
+    d
+}
+
+/// The real binary, run in `cwd` with `--root root`, no config from the environment.
+pub fn lastgood(cwd: &Path, root: &Path, args: &[&str]) -> Output {
+    lastgood_env(cwd, root, args, &[])
+}
+
+pub fn lastgood_env(cwd: &Path, root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lastgood"));
+    cmd.current_dir(cwd)
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("LASTGOOD_ROOT")
+        .env_remove("LASTGOOD_CONFIG")
+        .env_remove("LASTGOOD_FAULT_ABORT_AFTER_WRITES")
+        .env_remove("LASTGOOD_FAULT_FAIL_AFTER_WRITES")
+        .env("LASTGOOD_ACTOR", "tester@ci");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run lastgood")
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and parses `--json` stdout.
+pub fn ok_json<T: DeserializeOwned>(o: &Output) -> T {
+    assert_eq!(code(o), 0, "stdout: {}\nstderr: {}", stdout(o), stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// Asserts the exit code and a one-line `lastgood: …` error on stderr that mentions `needle`.
+pub fn fails_with(o: &Output, exit: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(code(o), exit, "stdout: {}\nstderr: {err}", stdout(o));
+    assert!(err.starts_with("lastgood: "), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Every file below `dir` with its bytes, sorted by path: to show nothing sealed changed.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    fn walk(d: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+        if let Ok(rd) = std::fs::read_dir(d) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+    }
+    walk(dir, &mut out);
+    out.sort();
+    out
+}
