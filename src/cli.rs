@@ -47,9 +47,22 @@ pub struct Cli {
 pub enum Command {
     /// Seal Parquet files as a new immutable version, then promote it
     #[command(
-        after_help = "Example:\n  lastgood publish churn_scores out/2026-11-21/ --meta model=churn-v1.14 --message nightly\n\nExit codes: 0 ok (or an idempotent re-run), 2 bad input, 4 refused, 5 the pointer moved meanwhile (run again)"
+        after_help = "Example:\n  lastgood publish churn_scores out/2026-11-21/ --meta model=churn-v1.14 --message nightly\n\nExit codes: 0 promoted (or an idempotent re-run), 2 bad input, 3 gates failed (sealed, not promoted), 4 refused, 5 the pointer moved meanwhile (run again)"
     )]
     Publish(PublishArgs),
+    /// Run the gates on a sealed version without moving anything
+    #[command(
+        after_help = "Examples:\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d --against 20261119T020000000Z-9f8e7d6c --json\n\nExit codes: 0 passed, 3 a fail-severity gate failed"
+    )]
+    Validate {
+        dataset: String,
+        version: String,
+        /// The baseline [default: the pointer's current version]
+        #[arg(long, value_name = "VERSION")]
+        against: Option<String>,
+        #[command(flatten)]
+        rules: RulesArgs,
+    },
     /// Show, list or move the read pointer
     #[command(subcommand)]
     Pointer(PointerCommand),
@@ -115,6 +128,19 @@ pub struct PublishArgs {
     /// Why (recorded in history)
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    #[command(flatten)]
+    pub rules: RulesArgs,
+}
+
+/// Which gates judge the version.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Gates file [default: the dataset's in lastgood.toml, else validations/DATASET.toml, else the defaults]
+    #[arg(long, value_name = "FILE")]
+    pub validations: Option<PathBuf>,
+    /// Contract schema [default: the dataset's in lastgood.toml, else schemas/DATASET.contract.json]
+    #[arg(long, value_name = "FILE")]
+    pub contract: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,6 +21,7 @@ pub mod context;
 pub mod dataset;
 pub mod error;
 pub mod faults;
+pub mod gates;
 pub mod layout;
 pub mod manifest;
 pub mod names;

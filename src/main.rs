@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use lastgood::config::Config;
 use lastgood::names::parse_pair;
+use lastgood::ops::validate::{self, Rules};
 use lastgood::ops::{publish, resolve, revert, set, status, versions};
 use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId};
 use serde::Serialize;
@@ -27,11 +28,18 @@ fn main() -> ExitCode {
         Err(e) => return fail(&Error::io("starting the runtime", e), json),
     };
     match runtime.block_on(run(cli)) {
-        Ok(out) => {
-            if !out.is_empty() && !emit(&out) {
-                return ExitCode::SUCCESS; // broken pipe: the reader has gone, which is fine
+        Ok(Done { out, gates_failed }) => {
+            // A closed pipe (the reader has gone) is not an error.
+            if !out.is_empty() {
+                emit(&out);
             }
-            ExitCode::SUCCESS
+            match gates_failed {
+                Some(why) => {
+                    eprintln!("lastgood: {why}");
+                    ExitCode::from(3)
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => fail(&e, json),
     }
@@ -55,6 +63,21 @@ fn emit(s: &str) -> bool {
         .is_ok()
 }
 
+/// What a command printed, and whether its gates failed (exit 3, after printing the verdict).
+struct Done {
+    out: String,
+    gates_failed: Option<String>,
+}
+
+impl From<String> for Done {
+    fn from(out: String) -> Self {
+        Done {
+            out,
+            gates_failed: None,
+        }
+    }
+}
+
 struct Env {
     config: Config,
     root: Option<String>,
@@ -62,6 +85,17 @@ struct Env {
 }
 
 impl Env {
+    fn rules(&self, dataset: &str, args: &cli::RulesArgs) -> Result<Rules> {
+        if args.validations.is_some() || args.contract.is_some() {
+            let mut r = Rules::from_files(args.validations.as_deref(), args.contract.as_deref())?;
+            if r.contract.is_none() && args.contract.is_none() {
+                r.contract = Rules::for_dataset(&self.config, dataset)?.contract;
+            }
+            return Ok(r);
+        }
+        Rules::for_dataset(&self.config, dataset)
+    }
+
     fn dataset(&self, name: &str) -> Result<Dataset> {
         let name = DatasetName::new(name)?;
         let store = Store::open(&self.config.root(self.root.as_deref())?)?;
@@ -87,7 +121,24 @@ fn render<T: Serialize>(
     }
 }
 
-async fn run(cli: Cli) -> Result<String> {
+fn gates_failed(
+    dataset: &str,
+    version: &str,
+    gates: &[lastgood::gates::GateResult],
+    pointer: &str,
+) -> String {
+    let failed: Vec<String> = gates
+        .iter()
+        .filter(|g| g.blocks())
+        .map(lastgood::gates::report_label)
+        .collect();
+    format!(
+        "gates failed for {dataset}/{version}: {}; {pointer}",
+        failed.join(", ")
+    )
+}
+
+async fn run(cli: Cli) -> Result<Done> {
     let config = match &cli.config {
         Some(p) => Config::load(p, true)?,
         None => Config::load(std::path::Path::new("lastgood.toml"), false)?,
@@ -103,7 +154,7 @@ async fn run(cli: Cli) -> Result<String> {
         config,
     };
     let (json, quiet) = (cli.json, cli.quiet);
-    Ok(match cli.command {
+    Ok(Done::from(match cli.command {
         Command::Publish(a) => {
             let ds = env.dataset(&a.dataset)?;
             let opts = publish::PublishOptions {
@@ -123,9 +174,58 @@ async fn run(cli: Cli) -> Result<String> {
                 no_promote: a.no_promote,
                 force: a.force,
                 reason: a.reason,
+                rules: env.rules(&a.dataset, &a.rules)?,
             };
             let out = publish::publish(&ds, &env.ctx, opts).await?;
-            render(json, quiet, &out, output::publish)
+            let text = render(json, quiet, &out, output::publish);
+            if !out.passed && !out.promoted {
+                let pointer = match &out.baseline {
+                    Some(b) => format!("the pointer stays at {b}"),
+                    None => "the pointer did not move".to_string(),
+                };
+                return Ok(Done {
+                    out: text,
+                    gates_failed: Some(gates_failed(
+                        &out.dataset,
+                        &out.version,
+                        &out.gates,
+                        &pointer,
+                    )),
+                });
+            }
+            text
+        }
+        Command::Validate {
+            dataset,
+            version,
+            against,
+            rules,
+        } => {
+            let ds = env.dataset(&dataset)?;
+            let rules = env.rules(&dataset, &rules)?;
+            let against = against.map(VersionId::new).transpose()?;
+            let (report, path) = validate::validate(
+                &ds,
+                &env.ctx,
+                &rules,
+                &VersionId::new(version)?,
+                against.as_ref(),
+            )
+            .await?;
+            let text = render(json, quiet, &report, |r| output::report(r, &path));
+            if !report.passed {
+                let msg = gates_failed(
+                    &report.dataset,
+                    &report.version,
+                    &report.gates,
+                    "nothing was moved",
+                );
+                return Ok(Done {
+                    out: text,
+                    gates_failed: Some(msg),
+                });
+            }
+            text
         }
         Command::Pointer(PointerCommand::Show { dataset }) => {
             let out = status::show(&env.dataset(&dataset)?).await?;
@@ -214,5 +314,5 @@ async fn run(cli: Cli) -> Result<String> {
                 }
             }
         }
-    })
+    }))
 }

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use lastgood::gates::{GateResult, Outcome, Report, Severity};
 use lastgood::ops::publish::PublishOutcome;
 use lastgood::ops::resolve::Resolved;
 use lastgood::ops::set::MoveOutcome;
@@ -40,8 +41,106 @@ fn or_dash(s: Option<&str>) -> String {
     s.unwrap_or("-").to_string()
 }
 
-pub fn publish(o: &PublishOutcome) -> String {
+/// The gate table, verdict first.
+pub fn gates(results: &[GateResult]) -> String {
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|g| {
+            let verdict = match (g.outcome, g.severity) {
+                (Outcome::Pass, _) => "pass",
+                (Outcome::Skipped, _) => "skip",
+                (Outcome::Fail, Severity::Warn) | (Outcome::Error, Severity::Warn) => "WARN",
+                (Outcome::Fail, Severity::Fail) => "FAIL",
+                (Outcome::Error, Severity::Fail) => "ERROR",
+            };
+            vec![
+                verdict.to_string(),
+                g.name.clone(),
+                g.column.clone().unwrap_or_else(|| "-".into()),
+                short(&g.observed),
+                short(&g.threshold),
+                g.message.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "VERDICT",
+            "GATE",
+            "COLUMN",
+            "OBSERVED",
+            "THRESHOLD",
+            "DETAIL",
+        ],
+        &rows,
+    )
+}
+
+/// A JSON value in a few characters: numbers to 4 significant digits, objects as k=v.
+fn short(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "-".into(),
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e6) {
+                format!("{x:.3e}")
+            } else {
+                format!("{}", (x * 1e4).round() / 1e4)
+            }
+        }
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(a) => {
+            if a.is_empty() {
+                "-".into()
+            } else {
+                a.iter().map(short).collect::<Vec<_>>().join(",")
+            }
+        }
+        Value::Object(o) => {
+            let parts: Vec<String> = o
+                .iter()
+                .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+                .map(|(k, v)| format!("{k}={}", short(v)))
+                .collect();
+            if parts.is_empty() {
+                "-".into()
+            } else {
+                parts.join(" ")
+            }
+        }
+    }
+}
+
+pub fn report(r: &Report, path: &str) -> String {
+    let verdict = if r.passed { "PASSED" } else { "FAILED" };
     let mut s = format!(
+        "{verdict}: {}/{} against {} ({} gates, {} ms)\n",
+        r.dataset,
+        r.version,
+        r.baseline.as_deref().unwrap_or("nothing (first version)"),
+        r.gates.len(),
+        r.duration_ms
+    );
+    s.push_str(&gates(&r.gates));
+    let _ = writeln!(s, "report: {path}");
+    s
+}
+
+pub fn publish(o: &PublishOutcome) -> String {
+    let mut s = String::new();
+    if o.report.is_some() {
+        let verdict = if o.passed { "PASSED" } else { "FAILED" };
+        let _ = writeln!(
+            s,
+            "{verdict}: gates against {}",
+            o.baseline.as_deref().unwrap_or("nothing (first version)")
+        );
+        s.push_str(&gates(&o.gates));
+    }
+    let _ = write!(
+        s,
         "{} {}/{}: {} files, {} rows, {} bytes{}\n",
         if o.created {
             "sealed"
@@ -58,6 +157,9 @@ pub fn publish(o: &PublishOutcome) -> String {
             .map(|p| format!(" (parent {p})"))
             .unwrap_or_default()
     );
+    if let Some(r) = &o.report {
+        let _ = writeln!(s, "report: {r}");
+    }
     if o.promoted {
         let _ = writeln!(
             s,
@@ -66,6 +168,8 @@ pub fn publish(o: &PublishOutcome) -> String {
             o.version,
             o.seq.unwrap_or(0)
         );
+    } else if !o.passed {
+        let _ = writeln!(s, "not promoted: a gate failed; the pointer did not move");
     } else {
         let _ = writeln!(s, "not promoted (--no-promote): the pointer did not move");
     }

@@ -6,4 +6,5 @@ pub mod resolve;
 pub mod revert;
 pub mod set;
 pub mod status;
+pub mod validate;
 pub mod versions;

@@ -10,8 +10,11 @@
 //! 5. Upload every data file create-if-absent under `versions/<id>/data/`. A file already there
 //!    (an interrupted run of the same publish) must have the same checksum.
 //! 6. Write the manifest create-if-absent: the version is sealed. Record the content marker.
-//! 7. Unless `--no-promote`, move the pointer to the version, provided it is still where step 2
-//!    found it (otherwise exit 5: run again to judge against the new baseline).
+//! 7. Run the gates against the pointer's current version (the baseline) and store the report
+//!    beside the version, whatever the verdict.
+//! 8. Unless a fail-severity gate failed (exit 3) or `--no-promote`, move the pointer to the
+//!    version, provided it is still at the baseline. If another writer moved it meanwhile, judge
+//!    again against the new baseline (up to three times, then exit 5).
 
 use std::collections::BTreeMap;
 
@@ -21,9 +24,11 @@ use serde::{Deserialize, Serialize};
 use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::gates::{self, GateResult};
 use crate::layout::Layout;
 use crate::manifest::{self, FileEntry, Manifest, Producer, SchemaInfo};
 use crate::names::VersionId;
+use crate::ops::validate::Rules;
 use crate::pointer::{self, Action, Move};
 use crate::source::{self, SourceFile};
 use crate::store::Put;
@@ -37,9 +42,11 @@ pub struct PublishOptions {
     pub message: Option<String>,
     /// Seal only; leave the pointer where it is.
     pub no_promote: bool,
-    /// Promote even a version that was reverted before.
+    /// Promote even a version that was reverted before, or whose gates failed.
     pub force: bool,
     pub reason: Option<String>,
+    /// The gates and contract to judge by.
+    pub rules: Rules,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +64,13 @@ pub struct PublishOutcome {
     pub bytes: u64,
     pub content_hash: String,
     pub manifest: String,
+    /// The version the gates judged against (the pointer's target); none on a first publish.
+    pub baseline: Option<String>,
+    /// No fail-severity gate failed.
+    pub passed: bool,
+    pub gates: Vec<GateResult>,
+    /// Dataset-relative path of the stored gate report.
+    pub report: Option<String>,
 }
 
 /// `content/<hash>.json`: which version holds this content.
@@ -184,43 +198,110 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         bytes: sealed.manifest.bytes,
         content_hash,
         manifest: ds.store.url_of(&ds.layout.manifest(&id)),
+        baseline: None,
+        passed: true,
+        gates: Vec::new(),
+        report: None,
     };
-    if opts.no_promote {
-        return Ok(outcome);
-    }
 
-    let expected = parent;
-    let (entry, _moved) = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
-        let current = head.version();
-        if current == Some(&id) {
-            return Ok(None);
+    const JUDGEMENTS: u32 = 3;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let head = if attempt == 1 {
+            head.clone()
+        } else {
+            pointer::read_head(ds).await?
+        };
+        if head.version() == Some(&id) {
+            // Already current (an idempotent re-run): nothing to judge or move.
+            outcome.promoted = true;
+            outcome.seq = Some(head.seq);
+            outcome.baseline = head
+                .entry
+                .as_ref()
+                .and_then(|e| e.from.as_ref())
+                .map(|v| v.to_string());
+            pointer::sync_pointer_file(ds, &head).await?;
+            return Ok(outcome);
         }
-        if current != expected.as_ref() {
-            return Err(Error::Conflict(format!(
-                "the pointer of {} moved from {} to {} while {id} was being published; {id} is sealed: run the same publish again to promote it",
-                ds.name(),
-                show(expected.as_ref()),
-                show(current)
-            )));
+        let baseline_id = head.version().cloned();
+        let baseline = match &baseline_id {
+            Some(b) => Some(
+                ds.require_verified(
+                    b,
+                    head.entry
+                        .as_ref()
+                        .and_then(|e| crate::ops::status::recorded_checksum(e, b)),
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let report = gates::evaluate(
+            ds,
+            ctx,
+            &sealed,
+            baseline.as_ref(),
+            &opts.rules.validations,
+            opts.rules.contract.as_ref(),
+            "publish",
+        )
+        .await?;
+        let report_path = gates::store_report(ds, &report).await?;
+        outcome.baseline = baseline_id.as_ref().map(|v| v.to_string());
+        outcome.passed = report.passed;
+        outcome.report = Some(report_path.clone());
+        let verdict =
+            serde_json::to_value(report.verdict(&report_path)).expect("verdict serializes");
+        outcome.gates = report.gates;
+        if opts.no_promote || (!outcome.passed && !opts.force) {
+            return Ok(outcome);
         }
-        if head.state().is_reverted(&id) && !opts.force {
-            return Err(Error::Refused(format!(
-                "version {id} of {} was reverted before; pass --force with --reason to promote it again",
-                ds.name()
-            )));
+        let result = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
+            let current = head.version();
+            if current == Some(&id) {
+                return Ok(None);
+            }
+            if current != baseline_id.as_ref() {
+                return Err(Error::Conflict(format!(
+                    "the pointer of {} moved from {} to {} while {id} was being judged",
+                    ds.name(),
+                    show(baseline_id.as_ref()),
+                    show(current)
+                )));
+            }
+            let reverted = head.state().is_reverted(&id);
+            if reverted && !opts.force {
+                return Err(Error::Refused(format!(
+                    "version {id} of {} was reverted before; pass --force with --reason to promote it again",
+                    ds.name()
+                )));
+            }
+            Ok(Some(Move {
+                action: Action::Promote,
+                to: id.clone(),
+                reason: opts.reason.clone().or_else(|| opts.message.clone()),
+                forced: reverted || !outcome.passed,
+                verdict: Some(verdict.clone()),
+            }))
+        })
+        .await;
+        match result {
+            Ok((entry, _)) => {
+                outcome.promoted = true;
+                outcome.seq = Some(entry.seq);
+                return Ok(outcome);
+            }
+            Err(Error::Conflict(_)) if attempt < JUDGEMENTS => continue,
+            Err(Error::Conflict(msg)) => {
+                return Err(Error::Conflict(format!(
+                    "{msg}; {id} is sealed and judged {JUDGEMENTS} times: run the same publish again"
+                )));
+            }
+            Err(e) => return Err(e),
         }
-        Ok(Some(Move {
-            action: Action::Promote,
-            to: id.clone(),
-            reason: opts.reason.clone().or_else(|| opts.message.clone()),
-            forced: opts.force && head.state().is_reverted(&id),
-            verdict: None,
-        }))
-    })
-    .await?;
-    outcome.promoted = true;
-    outcome.seq = Some(entry.seq);
-    Ok(outcome)
+    }
 }
 
 fn show(v: Option<&VersionId>) -> String {

@@ -23,8 +23,10 @@ pub async fn revert(
     force: bool,
 ) -> Result<MoveOutcome> {
     require_reason(reason)?;
+    let mut to_failed_gates = false;
     if let Some(to) = to {
         ds.require(to).await?;
+        to_failed_gates = crate::ops::set::gates_failed(ds, to, force).await?;
     }
     let first = pointer::read_head(ds).await?;
     let bad = first.version().cloned().ok_or_else(|| {
@@ -58,7 +60,13 @@ pub async fn revert(
         if reverted && !force {
             return Err(Error::Refused(format!("version {target} of {} was reverted too; pass --force to use it", ds.name())));
         }
-        Ok(Some(Move { action: Action::Revert, to: target, reason: Some(reason.to_string()), forced: reverted, verdict: None }))
+        Ok(Some(Move {
+            action: Action::Revert,
+            to: target,
+            reason: Some(reason.to_string()),
+            forced: reverted || to_failed_gates,
+            verdict: None,
+        }))
     })
     .await?;
     Ok(MoveOutcome::new(ds, &entry, moved))

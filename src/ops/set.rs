@@ -50,6 +50,7 @@ pub async fn set(
 ) -> Result<MoveOutcome> {
     require_reason(reason)?;
     ds.require(to).await?;
+    let gates_failed = gates_failed(ds, to, force).await?;
     let (entry, moved) = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
         if head.version() == Some(to) {
             return Ok(None);
@@ -65,12 +66,34 @@ pub async fn set(
             action: Action::Set,
             to: to.clone(),
             reason: Some(reason.to_string()),
-            forced: reverted,
+            forced: reverted || gates_failed,
             verdict: None,
         }))
     })
     .await?;
     Ok(MoveOutcome::new(ds, &entry, moved))
+}
+
+/// Whether the newest gate report on `v` failed; refused unless `force`.
+pub(crate) async fn gates_failed(ds: &Dataset, v: &VersionId, force: bool) -> Result<bool> {
+    match crate::gates::latest_report(ds, v).await? {
+        Some(r) if !r.passed => {
+            if !force {
+                let failed: Vec<String> = r
+                    .failed()
+                    .iter()
+                    .map(|g| crate::gates::report_label(g))
+                    .collect();
+                return Err(Error::Refused(format!(
+                    "version {v} of {} failed its gates ({}); pass --force with --reason to point at it anyway",
+                    ds.name(),
+                    failed.join(", ")
+                )));
+            }
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 pub(crate) fn require_reason(reason: &str) -> Result<()> {

@@ -17,7 +17,7 @@ fn publish_show_publish_revert_history() {
     let t = tempfile::tempdir().unwrap();
     let (cwd, root) = (t.path(), t.path().join("lake"));
     let mon = data(cwd, "mon", 1000, 2, 1, Variant::Good);
-    let tue = data(cwd, "tue", 1000, 2, 2, Variant::Constant);
+    let tue = data(cwd, "tue", 1000, 2, 2, Variant::Good);
 
     let p1: PublishOutcome = ok_json(&lastgood(
         cwd,

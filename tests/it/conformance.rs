@@ -48,11 +48,7 @@ pub async fn publish_promote_revert_history(store: Store) {
     let tmp = tempfile::tempdir().unwrap();
     let ds = ds(store);
     let mut ids = Vec::new();
-    for (night, variant) in [
-        (1, Variant::Good),
-        (2, Variant::Good),
-        (3, Variant::Constant),
-    ] {
+    for (night, variant) in [(1, Variant::Good), (2, Variant::Good), (3, Variant::Good)] {
         let src = data(tmp.path(), &format!("night{night}"), 500, 2, night, variant);
         let mut o = opts(&src);
         o.version = Some(v(&format!("night-{night}")));
@@ -72,6 +68,11 @@ pub async fn publish_promote_revert_history(store: Store) {
     let r = revert::revert(&ds, &ctx(), None, "scores all 0.5", false)
         .await
         .unwrap();
+    assert_eq!(
+        status::history(&ds, Some(1)).await.unwrap()[0].verdict,
+        None,
+        "a revert carries no verdict"
+    );
     assert_eq!(
         (r.from.as_deref(), r.to.as_deref(), r.seq),
         (Some("night-3"), Some("night-2"), 4)
@@ -190,8 +191,8 @@ pub async fn interrupted_publish_is_never_pointed_to(store: Store) {
     let tmp = tempfile::tempdir().unwrap();
     let base = data(tmp.path(), "base", 200, 1, 1, Variant::Good);
     let next = data(tmp.path(), "next", 200, 3, 2, Variant::Good);
-    // 3 data files, manifest, content marker, log entry, pointer file: 7 writes.
-    for cut in 0..7u64 {
+    // 3 data files, manifest, content marker, gate report, log entry, pointer file: 8 writes.
+    for cut in 0..8u64 {
         let good = Dataset::new(
             store.clone(),
             DatasetName::new(format!("cut{cut}")).unwrap(),
@@ -214,7 +215,7 @@ pub async fn interrupted_publish_is_never_pointed_to(store: Store) {
         assert!(res.is_err(), "cut at {cut} must fail the publish");
 
         let (now, _) = resolve(&good, &At::Current).await.unwrap();
-        if cut < 6 {
+        if cut < 7 {
             assert_eq!(
                 now.version, before,
                 "cut at {cut}: the pointer did not move"
@@ -246,6 +247,10 @@ pub async fn interrupted_publish_is_never_pointed_to(store: Store) {
             h.len(),
             2,
             "cut at {cut}: one promote each, no duplicate entry"
+        );
+        assert_eq!(
+            h[0].verdict.as_ref().map(|v| v["passed"].clone()),
+            Some(serde_json::json!(true))
         );
     }
 }

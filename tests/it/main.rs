@@ -3,5 +3,7 @@
 
 mod cli;
 mod conformance;
+mod gates;
+mod ks_fixtures;
 mod schemas;
 mod util;
