@@ -36,6 +36,8 @@ pub enum Severity {
 pub struct GateSpec {
     pub name: String,
     pub severity: Severity,
+    /// Serialized flat: `{"name", "severity", "kind": "ks", "max_statistic": …}`, as in the TOML.
+    #[serde(flatten)]
     pub kind: Kind,
 }
 

@@ -75,6 +75,15 @@ fn on_store_files_match_their_schemas() {
         n += 1;
     }
     assert_eq!(n, 3);
+    let report = validator("gate-report.schema.json");
+    let mut reports = 0;
+    for v in ["v1", "v2"] {
+        for e in std::fs::read_dir(ds.join("versions").join(v).join("reports")).unwrap() {
+            check(&report, &e.unwrap().path());
+            reports += 1;
+        }
+    }
+    assert_eq!(reports, 2, "one report per publish");
 
     // The schemas are not vacuous: a broken document fails.
     let mut doc: serde_json::Value =
