@@ -63,6 +63,16 @@ pub enum Command {
         #[command(flatten)]
         rules: RulesArgs,
     },
+    /// Verify every sealed version, the log and the pointer file; --repair fixes a stale pointer file
+    #[command(
+        after_help = "Examples:\n  lastgood doctor churn_scores\n  lastgood doctor churn_scores --repair\n\nExit codes: 0 healthy (or repaired), 2 problems found"
+    )]
+    Doctor {
+        dataset: String,
+        /// Rewrite a missing or stale pointer file from the log (never deletes anything)
+        #[arg(long)]
+        repair: bool,
+    },
     /// Show, list or move the read pointer
     #[command(subcommand)]
     Pointer(PointerCommand),

@@ -49,6 +49,22 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A connection that could not be made (refused, no such host): the root is wrong or down.
+fn unreachable(e: &object_store::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        let text = s.to_string().to_ascii_lowercase();
+        if text.contains("connection refused")
+            || text.contains("dns error")
+            || text.contains("failed to lookup address")
+        {
+            return true;
+        }
+        src = s.source();
+    }
+    false
+}
+
 impl Error {
     /// The process exit code documented in the README and `--help`.
     pub fn exit_code(&self) -> u8 {
@@ -58,7 +74,12 @@ impl Error {
             Error::Refused(_) => 4,
             Error::Conflict(_) => 5,
             Error::Store { source, .. } => match source {
-                object_store::Error::NotFound { .. } | object_store::Error::InvalidPath { .. } => 2,
+                object_store::Error::NotFound { .. }
+                | object_store::Error::InvalidPath { .. }
+                | object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. } => 2,
+                // A root that cannot be reached at all is bad input, not a fault of the store.
+                e if unreachable(e) => 2,
                 _ => 1,
             },
             Error::Io { .. } | Error::DataFusion { .. } => 1,

@@ -27,6 +27,8 @@ pub enum Fault {
     FailAfter(u64),
     /// The process aborts before write `n + 1`.
     AbortAfter(u64),
+    /// Every second write attempt fails: a flaky store that retries get through.
+    FailEveryOther,
 }
 
 impl Fault {
@@ -70,6 +72,10 @@ impl FaultyStore {
             Fault::FailAfter(limit) if n > limit => Err(object_store::Error::Generic {
                 store: "FaultyStore",
                 source: format!("injected failure of write {n} ({location})").into(),
+            }),
+            Fault::FailEveryOther if n % 2 == 1 => Err(object_store::Error::Generic {
+                store: "FaultyStore",
+                source: format!("injected transient failure of write {n} ({location})").into(),
             }),
             _ => Ok(()),
         }

@@ -11,7 +11,7 @@ use clap::Parser;
 use lastgood::config::Config;
 use lastgood::names::parse_pair;
 use lastgood::ops::validate::{self, Rules};
-use lastgood::ops::{publish, resolve, revert, set, status, versions};
+use lastgood::ops::{doctor, publish, resolve, revert, set, status, versions};
 use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId};
 use serde::Serialize;
 
@@ -28,15 +28,15 @@ fn main() -> ExitCode {
         Err(e) => return fail(&Error::io("starting the runtime", e), json),
     };
     match runtime.block_on(run(cli)) {
-        Ok(Done { out, gates_failed }) => {
+        Ok(Done { out, failure }) => {
             // A closed pipe (the reader has gone) is not an error.
             if !out.is_empty() {
                 emit(&out);
             }
-            match gates_failed {
-                Some(why) => {
+            match failure {
+                Some((code, why)) => {
                     eprintln!("lastgood: {why}");
-                    ExitCode::from(3)
+                    ExitCode::from(code)
                 }
                 None => ExitCode::SUCCESS,
             }
@@ -66,15 +66,14 @@ fn emit(s: &str) -> bool {
 /// What a command printed, and whether its gates failed (exit 3, after printing the verdict).
 struct Done {
     out: String,
-    gates_failed: Option<String>,
+    /// After printing: exit with this code and one line on stderr (gates failed: 3; doctor found
+    /// problems: 2).
+    failure: Option<(u8, String)>,
 }
 
 impl From<String> for Done {
     fn from(out: String) -> Self {
-        Done {
-            out,
-            gates_failed: None,
-        }
+        Done { out, failure: None }
     }
 }
 
@@ -185,12 +184,22 @@ async fn run(cli: Cli) -> Result<Done> {
                 };
                 return Ok(Done {
                     out: text,
-                    gates_failed: Some(gates_failed(
-                        &out.dataset,
-                        &out.version,
-                        &out.gates,
-                        &pointer,
+                    failure: Some((
+                        3,
+                        gates_failed(&out.dataset, &out.version, &out.gates, &pointer),
                     )),
+                });
+            }
+            text
+        }
+        Command::Doctor { dataset, repair } => {
+            let report = doctor::doctor(&env.dataset(&dataset)?, repair).await?;
+            let text = render(json, quiet, &report, output::doctor);
+            if !report.ok {
+                let msg = format!("{} problem(s) in {}", report.problems.len(), report.dataset);
+                return Ok(Done {
+                    out: text,
+                    failure: Some((2, msg)),
                 });
             }
             text
@@ -222,7 +231,7 @@ async fn run(cli: Cli) -> Result<Done> {
                 );
                 return Ok(Done {
                     out: text,
-                    gates_failed: Some(msg),
+                    failure: Some((3, msg)),
                 });
             }
             text

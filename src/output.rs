@@ -360,6 +360,32 @@ pub fn version(d: &VersionDetail) -> String {
     out
 }
 
+pub fn doctor(r: &lastgood::ops::doctor::DoctorReport) -> String {
+    let mut s = format!(
+        "{}: {}: {} log entries, {} sealed versions, {} files ({} bytes) verified\n",
+        r.dataset,
+        if r.ok { "healthy" } else { "PROBLEMS" },
+        r.log_entries,
+        r.versions_sealed,
+        r.files_verified,
+        r.bytes_verified
+    );
+    if !r.versions_unsealed.is_empty() {
+        let _ = writeln!(
+            s,
+            "unsealed (in flight or interrupted, never readable): {}",
+            r.versions_unsealed.join(", ")
+        );
+    }
+    for p in &r.problems {
+        let _ = writeln!(s, "problem: {} {}: {}", p.kind, p.subject, p.message);
+    }
+    for x in &r.repaired {
+        let _ = writeln!(s, "repaired: {x}");
+    }
+    s
+}
+
 pub fn resolved_urls(r: &Resolved) -> String {
     r.files.iter().map(|f| format!("{}\n", f.url)).collect()
 }

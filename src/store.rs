@@ -114,8 +114,10 @@ impl Store {
             }
             "memory" => (Arc::new(InMemory::new()), "memory://".to_string()),
             "s3" | "s3a" => {
+                check_aws_credentials(display)?;
                 let s = object_store::aws::AmazonS3Builder::from_env()
                     .with_url(url.as_str())
+                    .with_retry(retry_config())
                     .build()
                     .map_err(bad)?;
                 (Arc::new(s), authority())
@@ -123,6 +125,7 @@ impl Store {
             "gs" => {
                 let s = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_url(url.as_str())
+                    .with_retry(retry_config())
                     .build()
                     .map_err(bad)?;
                 (Arc::new(s), authority())
@@ -130,6 +133,7 @@ impl Store {
             "az" | "abfs" | "abfss" | "azure" => {
                 let s = object_store::azure::MicrosoftAzureBuilder::from_env()
                     .with_url(url.as_str())
+                    .with_retry(retry_config())
                     .build()
                     .map_err(bad)?;
                 (Arc::new(s), authority())
@@ -223,17 +227,15 @@ impl Store {
 
     /// The object's bytes, or `None` when it does not exist.
     pub async fn get(&self, path: &Path) -> Result<Option<Bytes>> {
-        match self.inner.get(path).await {
-            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| {
-                Error::store(format!("reading {}", self.url_of(path)), e)
-            })?)),
+        match retrying(|| async { self.inner.get(path).await?.bytes().await }).await {
+            Ok(b) => Ok(Some(b)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(Error::store(format!("reading {}", self.url_of(path)), e)),
         }
     }
 
     pub async fn head(&self, path: &Path) -> Result<Option<ObjectMeta>> {
-        match self.inner.head(path).await {
+        match retrying(|| self.inner.head(path)).await {
             Ok(m) => Ok(Some(m)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(Error::store(format!("checking {}", self.url_of(path)), e)),
@@ -250,10 +252,11 @@ impl Store {
             mode: PutMode::Create,
             ..Default::default()
         };
-        match self
-            .inner
-            .put_opts(path, PutPayload::from(bytes), opts)
-            .await
+        match retrying(|| {
+            self.inner
+                .put_opts(path, PutPayload::from(bytes.clone()), opts.clone())
+        })
+        .await
         {
             Ok(_) => Ok(Put::Created),
             Err(object_store::Error::AlreadyExists { .. })
@@ -264,8 +267,7 @@ impl Store {
 
     /// An atomic replace. Only ever used for the pointer file.
     pub async fn overwrite(&self, path: &Path, bytes: Bytes) -> Result<()> {
-        self.inner
-            .put(path, PutPayload::from(bytes))
+        retrying(|| self.inner.put(path, PutPayload::from(bytes.clone())))
             .await
             .map(|_| ())
             .map_err(|e| Error::store(format!("writing {}", self.url_of(path)), e))
@@ -316,9 +318,7 @@ impl Store {
 
     /// The names of the "folders" directly under `prefix`.
     pub async fn list_dirs(&self, prefix: &Path) -> Result<Vec<String>> {
-        let listing = self
-            .inner
-            .list_with_delimiter(Some(prefix))
+        let listing = retrying(|| self.inner.list_with_delimiter(Some(prefix)))
             .await
             .map_err(|e| Error::store(format!("listing {}", self.url_of(prefix)), e))?;
         Ok(listing
@@ -330,12 +330,71 @@ impl Store {
 
     /// Every object below `prefix`.
     pub async fn list(&self, prefix: &Path) -> Result<Vec<ObjectMeta>> {
-        self.inner
-            .list(Some(prefix))
-            .try_collect()
+        retrying(|| self.inner.list(Some(prefix)).try_collect::<Vec<_>>())
             .await
             .map_err(|e| Error::store(format!("listing {}", self.url_of(prefix)), e))
     }
+}
+
+/// The cloud clients retry timeouts, 5xx and throttling themselves: at most 4 times, within 30 s,
+/// with exponential backoff. Conditional writes are retried too; a create whose first attempt landed
+/// comes back as "already exists", which every writer resolves by comparing content.
+fn retry_config() -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: 4,
+        retry_timeout: std::time::Duration::from_secs(30),
+        backoff: object_store::BackoffConfig::default(),
+    }
+}
+
+/// With instance metadata disabled (`AWS_EC2_METADATA_DISABLED=true`), missing keys are bad input
+/// rather than a request to a metadata endpoint that is not there.
+fn check_aws_credentials(display: &str) -> Result<()> {
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
+    let truthy =
+        |k: &str| std::env::var(k).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    let metadata_disabled = truthy("AWS_EC2_METADATA_DISABLED");
+    let has = set("AWS_ACCESS_KEY_ID")
+        || set("AWS_WEB_IDENTITY_TOKEN_FILE")
+        || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        || set("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        || truthy("AWS_SKIP_SIGNATURE");
+    if !has && metadata_disabled {
+        return Err(Error::input(format!(
+            "root {display}: no S3 credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_SKIP_SIGNATURE=true for a public bucket)"
+        )));
+    }
+    Ok(())
+}
+
+/// Our own bounded retry, around the client's: for errors that are not answers (not found, exists,
+/// precondition, permission), three attempts with 50 ms and 200 ms pauses.
+async fn retrying<T, F, Fut>(mut f: F) -> std::result::Result<T, object_store::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, object_store::Error>>,
+{
+    let mut pause = std::time::Duration::from_millis(50);
+    for _ in 1..ATTEMPTS {
+        match f().await {
+            Err(e) if is_transient(&e) => {
+                tokio::time::sleep(pause).await;
+                pause *= 4;
+            }
+            other => return other,
+        }
+    }
+    f().await
+}
+
+const ATTEMPTS: u32 = 3;
+
+/// Errors that are not an answer about the object: worth another attempt.
+pub fn is_transient(e: &object_store::Error) -> bool {
+    matches!(
+        e,
+        object_store::Error::Generic { .. } | object_store::Error::JoinError { .. }
+    )
 }
 
 fn percent_decode(s: &str) -> String {

@@ -314,7 +314,12 @@ async fn upload(ds: &Dataset, id: &VersionId, files: &[SourceFile]) -> Result<()
         .map(|f| async move {
             let dest = ds.layout.resolve(&Layout::data_rel(id, &f.rel))?;
             if ds.store.upload_file(&f.local, &dest, f.size).await? == Put::Exists {
-                let existing = ds.store.get(&dest).await?.unwrap_or_default();
+                let Some(existing) = ds.store.get(&dest).await? else {
+                    return Err(Error::Conflict(format!(
+                        "{} is being written by another publish of version {id}; run again",
+                        ds.store.url_of(&dest)
+                    )));
+                };
                 if manifest::checksum(&existing) != f.checksum {
                     return Err(Error::Refused(format!(
                         "{} already exists with other content (an unsealed upload of version {id}); publish under another id",

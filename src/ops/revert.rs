@@ -54,7 +54,8 @@ pub async fn revert(
             })?,
         };
         if target == bad {
-            return Err(Error::input(format!("{bad} is already current; revert --to another version")));
+            // `revert --to T` when T is already current: done (a re-run after an interruption).
+            return Ok(None);
         }
         let reverted = state.is_reverted(&target);
         if reverted && !force {

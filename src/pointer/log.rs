@@ -196,6 +196,21 @@ where
                 sync_pointer_file(ds, &head).await?;
                 return Ok((entry, true));
             }
+            // A create whose response was lost and retried finds its own entry: that is a win.
+            Put::Exists
+                if read_entry(ds, entry.seq)
+                    .await?
+                    .is_some_and(|(e, _)| e == entry) =>
+            {
+                write_pointer_file(ds, &entry, &target).await?;
+                let head = Head {
+                    seq: entry.seq,
+                    entry: Some(entry.clone()),
+                    checksum: None,
+                };
+                sync_pointer_file(ds, &head).await?;
+                return Ok((entry, true));
+            }
             Put::Exists if attempt < MAX_ATTEMPTS => {
                 // Lost the position to another writer: back off a little (jittered) and decide again.
                 let jitter = (at.timestamp_subsec_nanos() as u64 + attempt as u64 * 7919) % 20;

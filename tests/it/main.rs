@@ -5,5 +5,6 @@ mod cli;
 mod conformance;
 mod gates;
 mod ks_fixtures;
+mod reliability;
 mod schemas;
 mod util;

@@ -91,3 +91,73 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// The S3 root for a test: a fresh prefix in the bucket that tests/run.sh serves with SeaweedFS.
+/// Without it, CI fails loudly; a developer running one test by hand is told how to get it.
+pub fn s3_root(test: &str) -> Option<String> {
+    match std::env::var("LASTGOOD_TEST_S3") {
+        Ok(base) => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            Some(format!("{}/{test}-{nanos}", base.trim_end_matches('/')))
+        }
+        Err(_) if std::env::var("CI").is_ok() => {
+            panic!(
+                "LASTGOOD_TEST_S3 is not set: run the suite with `bash tests/run.sh`, which starts SeaweedFS"
+            )
+        }
+        Err(_) => {
+            eprintln!(
+                "NOT RUN: {test} needs the S3 server that `bash tests/run.sh` starts (LASTGOOD_TEST_S3)"
+            );
+            None
+        }
+    }
+}
+
+/// Every object of a dataset except the pointer file, with its bytes, on any store: what must never
+/// change once written.
+pub fn sealed_objects(root: &str, dataset: &str) -> Vec<(String, Vec<u8>)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = lastgood::Store::open(root).unwrap();
+        let ds = lastgood::Dataset::new(store, lastgood::DatasetName::new(dataset).unwrap());
+        let mut out = Vec::new();
+        for o in ds.store.list(ds.layout.prefix()).await.unwrap() {
+            if o.location.filename() == Some("pointer.json") {
+                continue;
+            }
+            let bytes = ds.store.get(&o.location).await.unwrap().unwrap();
+            out.push((o.location.to_string(), bytes.to_vec()));
+        }
+        out.sort();
+        out
+    })
+}
+
+/// The binary with a root given as a string (a folder or a URL).
+pub fn lg(cwd: &Path, root: &str, args: &[&str]) -> Output {
+    lg_env(cwd, root, args, &[])
+}
+
+pub fn lg_env(cwd: &Path, root: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lastgood"));
+    cmd.current_dir(cwd)
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("LASTGOOD_ROOT")
+        .env_remove("LASTGOOD_CONFIG")
+        .env_remove("LASTGOOD_FAULT_ABORT_AFTER_WRITES")
+        .env_remove("LASTGOOD_FAULT_FAIL_AFTER_WRITES")
+        .env("LASTGOOD_ACTOR", "tester@ci");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run lastgood")
+}

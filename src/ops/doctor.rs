@@ -1,0 +1,237 @@
+//! `lastgood doctor`: verify a dataset end to end, and repair what is safe to repair.
+//!
+//! 1. The log: every position from 1 to the head present and parsing, each entry's `prev` the
+//!    checksum of the entry before, its `from` the previous state's version, and its recorded state
+//!    equal to the replay of its action on the previous state.
+//! 2. Every entry's target sealed, with the manifest checksum it recorded.
+//! 3. Every sealed version: its manifest parses, and each file it lists exists with the size and
+//!    BLAKE3 checksum the manifest says. Unsealed version folders (a publish in flight or interrupted)
+//!    are reported, not counted as problems.
+//! 4. The pointer file: present, parsing, and naming the head's seq and version.
+//!
+//! `--repair` rewrites a missing or stale pointer file from the log's head; nothing else is ever
+//! changed, and no data is deleted.
+
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::manifest;
+use crate::names::VersionId;
+use crate::pointer::{self, LogEntry, PointerFile, State};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Problem {
+    /// `log`, `version`, `file` or `pointer_file`.
+    pub kind: String,
+    pub subject: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DoctorReport {
+    pub dataset: String,
+    pub ok: bool,
+    pub log_entries: u64,
+    pub versions_sealed: usize,
+    pub versions_unsealed: Vec<String>,
+    pub files_verified: usize,
+    pub bytes_verified: u64,
+    pub problems: Vec<Problem>,
+    pub repaired: Vec<String>,
+}
+
+fn problem(kind: &str, subject: impl ToString, message: impl ToString) -> Problem {
+    Problem {
+        kind: kind.into(),
+        subject: subject.to_string(),
+        message: message.to_string(),
+    }
+}
+
+pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
+    let mut problems = Vec::new();
+    let mut repaired = Vec::new();
+
+    // 1-2. The log, replayed.
+    let head = pointer::read_head(ds).await?;
+    let entries: Vec<(u64, Result<Option<(LogEntry, String)>>)> =
+        futures::stream::iter(1..=head.seq)
+            .map(|seq| async move { (seq, pointer::read_entry(ds, seq).await) })
+            .buffered(16)
+            .collect()
+            .await;
+    let mut state = State::default();
+    let mut prev: Option<String> = None;
+    for (seq, e) in entries {
+        let (e, sum) = match e {
+            Ok(Some(x)) => x,
+            Ok(None) => {
+                problems.push(problem("log", seq, "missing: the log has a gap"));
+                prev = None;
+                continue;
+            }
+            Err(err) => {
+                problems.push(problem("log", seq, err));
+                prev = None;
+                continue;
+            }
+        };
+        if seq > 1 && prev.is_some() && e.prev != prev {
+            problems.push(problem(
+                "log",
+                seq,
+                "prev does not match the checksum of the entry before (edited?)",
+            ));
+        }
+        if e.from != state.version {
+            problems.push(problem(
+                "log",
+                seq,
+                format!(
+                    "from {:?} but the pointer was at {:?}",
+                    e.from, state.version
+                ),
+            ));
+        }
+        if let Some(to) = &e.to {
+            let expected = state.moved(e.action, to);
+            if e.state != expected {
+                problems.push(problem(
+                    "log",
+                    seq,
+                    "recorded state does not follow from the previous one",
+                ));
+            }
+            match ds.sealed(to).await {
+                Ok(Some(s)) => {
+                    if e.manifest_checksum
+                        .as_deref()
+                        .is_some_and(|c| c != s.checksum)
+                    {
+                        problems.push(problem(
+                            "version",
+                            to,
+                            format!("manifest changed since entry {seq} recorded it"),
+                        ));
+                    }
+                }
+                Ok(None) => problems.push(problem(
+                    "log",
+                    seq,
+                    format!("names {to}, which is not sealed"),
+                )),
+                Err(err) => problems.push(problem("version", to, err)),
+            }
+        }
+        state = e.state.clone();
+        prev = Some(sum);
+    }
+
+    // 3. Every version and its files.
+    let ids = ds.version_ids().await?;
+    let mut unsealed = Vec::new();
+    let mut sealed = Vec::new();
+    for id in &ids {
+        match ds.sealed(id).await {
+            Ok(Some(s)) => sealed.push((id.clone(), s)),
+            Ok(None) => unsealed.push(id.to_string()),
+            Err(e) => problems.push(problem("version", id, e)),
+        }
+    }
+    let checks: Vec<(VersionId, String, u64, Option<String>)> =
+        futures::stream::iter(sealed.iter().flat_map(|(id, s)| {
+            s.manifest
+                .files
+                .iter()
+                .map(move |f| (id.clone(), f.clone()))
+        }))
+        .map(|(id, f)| async move {
+            let why = verify_file(ds, &f).await;
+            Ok::<_, Error>((id, f.path, f.size, why))
+        })
+        .buffer_unordered(4)
+        .try_collect()
+        .await?;
+    let files_verified = checks.len();
+    let bytes_verified = checks.iter().map(|c| c.2).sum();
+    for (id, path, _, why) in checks {
+        if let Some(why) = why {
+            problems.push(problem("file", format!("{id}: {path}"), why));
+        }
+    }
+
+    // 4. The pointer file.
+    if let Some(entry) = &head.entry {
+        let stale = match ds.store.get(&ds.layout.pointer_file()).await? {
+            None => Some("missing".to_string()),
+            Some(b) => match PointerFile::parse(&b, ds.name()) {
+                Err(e) => Some(e.to_string()),
+                Ok(p) if p.seq != entry.seq || Some(&p.version) != entry.state.version.as_ref() => {
+                    Some(format!(
+                        "names {} (entry {}) but the log's head is entry {}",
+                        p.version, p.seq, entry.seq
+                    ))
+                }
+                Ok(_) => None,
+            },
+        };
+        if let Some(why) = stale {
+            if repair {
+                if let Some(v) = &entry.state.version {
+                    let target = ds.require(v).await?;
+                    let pf = PointerFile::new(ds, entry, &target.manifest, &target.checksum)?;
+                    ds.store
+                        .overwrite(&ds.layout.pointer_file(), pf.to_bytes())
+                        .await?;
+                    repaired.push(format!(
+                        "pointer file rewritten from entry {} ({why})",
+                        entry.seq
+                    ));
+                }
+            } else {
+                problems.push(problem(
+                    "pointer_file",
+                    "pointer.json",
+                    format!("{why}; `lastgood doctor --repair` rewrites it"),
+                ));
+            }
+        }
+    }
+
+    Ok(DoctorReport {
+        dataset: ds.name().to_string(),
+        ok: problems.is_empty(),
+        log_entries: head.seq,
+        versions_sealed: sealed.len(),
+        versions_unsealed: unsealed,
+        files_verified,
+        bytes_verified,
+        problems,
+        repaired,
+    })
+}
+
+/// Why a manifest's file does not verify, if it does not.
+async fn verify_file(ds: &Dataset, f: &manifest::FileEntry) -> Option<String> {
+    let path = match ds.layout.resolve(&f.path) {
+        Ok(p) => p,
+        Err(e) => return Some(e.to_string()),
+    };
+    match ds.store.get(&path).await {
+        Err(e) => Some(e.to_string()),
+        Ok(None) => Some("missing".into()),
+        Ok(Some(bytes)) if bytes.len() as u64 != f.size => Some(format!(
+            "{} bytes, the manifest says {}",
+            bytes.len(),
+            f.size
+        )),
+        Ok(Some(bytes)) => {
+            let sum = tokio::task::spawn_blocking(move || manifest::checksum(&bytes))
+                .await
+                .unwrap_or_default();
+            (sum != f.checksum).then(|| format!("checksum {sum}, the manifest says {}", f.checksum))
+        }
+    }
+}

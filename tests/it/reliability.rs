@@ -1,0 +1,439 @@
+//! Reliability on every store: the local filesystem here, the SeaweedFS S3 server that
+//! tests/run.sh starts. Crash at every write, processes racing, integrity checks, transient faults.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use lastgood::faults::{Fault, FaultyStore};
+use lastgood::ops::doctor::DoctorReport;
+use lastgood::ops::publish::{PublishOptions, PublishOutcome, publish};
+use lastgood::ops::resolve::Resolved;
+use lastgood::pointer::LogEntry;
+use lastgood::synth::Variant;
+use lastgood::{Context, Dataset, DatasetName, Store};
+
+use crate::util::*;
+
+fn local_root(t: &tempfile::TempDir) -> String {
+    t.path().join("lake").display().to_string()
+}
+
+fn doctor(cwd: &std::path::Path, root: &str, ds: &str) -> DoctorReport {
+    let o = lg(cwd, root, &["doctor", ds, "--json"]);
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&o), stderr(&o)))
+}
+
+/// Kills each command (abort, as SIGKILL: no cleanup) before its 1st, 2nd, … write, until it runs
+/// through. After every cut: the pointer names a sealed, intact version (the old one or the new
+/// one); nothing sealed before changed; the same command run again completes; doctor is healthy
+/// after --repair.
+fn crash_at_every_write(root: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    let v1 = data(cwd, "v1", 2000, 1, 1, Variant::Good);
+    let v2 = data(cwd, "v2", 2000, 1, 2, Variant::Good);
+    let v3 = data(cwd, "v3", 2000, 2, 3, Variant::Good);
+    let v3s = v3.to_str().unwrap().to_string();
+    let commands: Vec<(&str, Vec<&str>, &str)> = vec![
+        (
+            "publish",
+            vec!["publish", "DS", &v3s, "--version", "v3"],
+            "v3",
+        ),
+        (
+            "set",
+            vec!["pointer", "set", "DS", "v1", "--reason", "cut"],
+            "v1",
+        ),
+        (
+            "revert",
+            vec!["pointer", "revert", "DS", "--to", "v1", "--reason", "cut"],
+            "v1",
+        ),
+    ];
+    for (name, args, target) in commands {
+        let mut cuts = 0;
+        for n in 0.. {
+            let ds = format!("{name}{n}");
+            for (v, src) in [("v1", &v1), ("v2", &v2)] {
+                let o = lg(
+                    cwd,
+                    root,
+                    &["publish", &ds, src.to_str().unwrap(), "--version", v],
+                );
+                assert_eq!(code(&o), 0, "{}", stderr(&o));
+            }
+            let before = sealed_objects(root, &ds);
+            let args: Vec<&str> = args
+                .iter()
+                .map(|a| if *a == "DS" { ds.as_str() } else { a })
+                .collect();
+            let cut = lg_env(
+                cwd,
+                root,
+                &args,
+                &[("LASTGOOD_FAULT_ABORT_AFTER_WRITES", &n.to_string())],
+            );
+            if cut.status.success() {
+                assert!(cuts >= 2, "{name}: the loop cut {cuts} times");
+                break;
+            }
+            cuts += 1;
+            assert!(
+                stderr(&cut).contains("fault injection: aborting"),
+                "{name} cut {n}: {}",
+                stderr(&cut)
+            );
+
+            let r: Resolved = ok_json(&lg(cwd, root, &["resolve", &ds, "--json"]));
+            assert!(
+                r.version == "v2" || r.version == target,
+                "{name} cut {n}: pointer at {}",
+                r.version
+            );
+            let after = sealed_objects(root, &ds);
+            for obj in &before {
+                assert!(
+                    after.contains(obj),
+                    "{name} cut {n}: {} changed or vanished",
+                    obj.0
+                );
+            }
+            let report = doctor(cwd, root, &ds);
+            assert!(
+                report.problems.iter().all(|p| p.kind == "pointer_file"),
+                "{name} cut {n}: {:?}",
+                report.problems
+            );
+
+            let again = lg(cwd, root, &args);
+            assert_eq!(
+                code(&again),
+                0,
+                "{name} cut {n}: re-run: {}",
+                stderr(&again)
+            );
+            let r: Resolved = ok_json(&lg(cwd, root, &["resolve", &ds, "--json"]));
+            assert_eq!(r.version, target, "{name} cut {n}");
+            let o = lg(cwd, root, &["doctor", &ds, "--repair"]);
+            assert_eq!(code(&o), 0, "{}", stdout(&o));
+            assert!(doctor(cwd, root, &ds).ok);
+        }
+    }
+}
+
+/// Publishers, an operator and an analyst on one dataset at once, as separate processes.
+fn processes_race(root: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    for (v, seed) in [("v1", 1), ("v2", 2)] {
+        let d = data(cwd, v, 2000, 1, seed, Variant::Good);
+        assert_eq!(
+            code(&lg(
+                cwd,
+                root,
+                &["publish", "race", d.to_str().unwrap(), "--version", v]
+            )),
+            0
+        );
+    }
+    let mut jobs: Vec<Vec<String>> = Vec::new();
+    for i in 0..3 {
+        let d = data(cwd, &format!("p{i}"), 2000, 1, 10 + i, Variant::Good);
+        jobs.push(vec![
+            "publish".into(),
+            "race".into(),
+            d.display().to_string(),
+            "--version".into(),
+            format!("p{i}"),
+        ]);
+    }
+    jobs.push(vec![
+        "pointer".into(),
+        "set".into(),
+        "race".into(),
+        "v1".into(),
+        "--reason".into(),
+        "op".into(),
+    ]);
+    jobs.push(vec![
+        "pointer".into(),
+        "revert".into(),
+        "race".into(),
+        "--reason".into(),
+        "analyst".into(),
+    ]);
+    jobs.push(vec![
+        "pointer".into(),
+        "set".into(),
+        "race".into(),
+        "v2".into(),
+        "--reason".into(),
+        "op2".into(),
+    ]);
+    let children: Vec<_> = jobs
+        .iter()
+        .map(|args| {
+            Command::new(env!("CARGO_BIN_EXE_lastgood"))
+                .current_dir(cwd)
+                .args(["--root", root, "--json"])
+                .args(args)
+                .env_remove("LASTGOOD_FAULT_ABORT_AFTER_WRITES")
+                .env_remove("LASTGOOD_FAULT_FAIL_AFTER_WRITES")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut won: Vec<u64> = Vec::new();
+    for (args, c) in jobs.iter().zip(children) {
+        let o = c.wait_with_output().unwrap();
+        match code(&o) {
+            0 => {
+                let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+                let moved = v
+                    .get("moved")
+                    .map(|m| m == true)
+                    .unwrap_or(v["promoted"] == true);
+                if moved {
+                    won.push(v["seq"].as_u64().unwrap());
+                }
+            }
+            4 | 5 => {} // refused (e.g. nothing left to revert) or lost the race: allowed, nothing written
+            other => panic!("{args:?}: exit {other}: {}", stderr(&o)),
+        }
+    }
+    let h: Vec<LogEntry> = ok_json(&lg(cwd, root, &["pointer", "history", "race", "--json"]));
+    let head = h[0].seq;
+    won.sort();
+    let expected: Vec<u64> = (3..=head).collect();
+    assert_eq!(
+        won, expected,
+        "every winning action exactly once, at its own position, no gaps"
+    );
+    let report = doctor(cwd, root, "race");
+    assert!(report.ok, "{:?}", report.problems);
+}
+
+/// doctor finds a tampered data file, an edited log entry and a stale pointer file; --repair fixes
+/// only the pointer file.
+fn doctor_finds_problems(root: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    for (v, seed) in [("v1", 1), ("v2", 2)] {
+        let d = data(cwd, v, 500, 1, seed, Variant::Good);
+        assert_eq!(
+            code(&lg(
+                cwd,
+                root,
+                &["publish", "doc", d.to_str().unwrap(), "--version", v]
+            )),
+            0
+        );
+    }
+    let report = doctor(cwd, root, "doc");
+    assert!(
+        report.ok && report.files_verified == 2 && report.log_entries == 2,
+        "{report:?}"
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ds = Dataset::new(Store::open(root).unwrap(), DatasetName::new("doc").unwrap());
+        // A stale pointer file (entry 1's).
+        let e1 = ds
+            .store
+            .get(&ds.layout.log_entry(1))
+            .await
+            .unwrap()
+            .unwrap();
+        let e1: LogEntry = serde_json::from_slice(&e1).unwrap();
+        let v1 = ds
+            .require(&lastgood::VersionId::new("v1").unwrap())
+            .await
+            .unwrap();
+        let stale =
+            lastgood::pointer::PointerFile::new(&ds, &e1, &v1.manifest, &v1.checksum).unwrap();
+        ds.store
+            .overwrite(&ds.layout.pointer_file(), stale.to_bytes())
+            .await
+            .unwrap();
+    });
+    let o = lg(cwd, root, &["doctor", "doc"]);
+    assert_eq!(code(&o), 2);
+    assert!(stdout(&o).contains("pointer_file"), "{}", stdout(&o));
+    let o = lg(cwd, root, &["doctor", "doc", "--repair"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("repaired: pointer file rewritten"));
+    assert!(doctor(cwd, root, "doc").ok);
+
+    rt.block_on(async {
+        let ds = Dataset::new(Store::open(root).unwrap(), DatasetName::new("doc").unwrap());
+        // A data file tampered with, and a log entry edited by hand.
+        let m = ds
+            .require(&lastgood::VersionId::new("v1").unwrap())
+            .await
+            .unwrap();
+        let path = ds.layout.resolve(&m.manifest.files[0].path).unwrap();
+        let mut bytes = ds.store.get(&path).await.unwrap().unwrap().to_vec();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        ds.store.overwrite(&path, bytes.into()).await.unwrap();
+        let entry = ds.layout.log_entry(1);
+        let text =
+            String::from_utf8(ds.store.get(&entry).await.unwrap().unwrap().to_vec()).unwrap();
+        ds.store
+            .overwrite(&entry, text.replace("tester@ci", "mallory@ci").into())
+            .await
+            .unwrap();
+    });
+    let report = doctor(cwd, root, "doc");
+    assert!(!report.ok);
+    let kinds: Vec<(&str, &str)> = report
+        .problems
+        .iter()
+        .map(|p| (p.kind.as_str(), p.message.as_str()))
+        .collect();
+    assert!(
+        kinds
+            .iter()
+            .any(|(k, m)| *k == "file" && m.contains("checksum")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|(k, m)| *k == "log" && m.contains("prev")),
+        "{kinds:?}"
+    );
+    let o = lg(cwd, root, &["doctor", "doc", "--repair"]);
+    assert_eq!(code(&o), 2, "--repair does not hide damage it must not fix");
+}
+
+#[test]
+fn local_crash_at_every_write() {
+    let t = tempfile::tempdir().unwrap();
+    crash_at_every_write(&local_root(&t));
+}
+
+#[test]
+fn local_processes_race() {
+    let t = tempfile::tempdir().unwrap();
+    processes_race(&local_root(&t));
+}
+
+#[test]
+fn local_doctor_finds_problems() {
+    let t = tempfile::tempdir().unwrap();
+    doctor_finds_problems(&local_root(&t));
+}
+
+#[test]
+fn s3_crash_at_every_write() {
+    if let Some(root) = s3_root("crash") {
+        crash_at_every_write(&root);
+    }
+}
+
+#[test]
+fn s3_processes_race() {
+    if let Some(root) = s3_root("race") {
+        processes_race(&root);
+    }
+}
+
+#[test]
+fn s3_doctor_finds_problems() {
+    if let Some(root) = s3_root("doctor") {
+        doctor_finds_problems(&root);
+    }
+}
+
+/// Transient failures of the store are retried (bounded); persistent ones end in a clear error with
+/// the pointer untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_faults_are_retried_persistent_ones_reported() {
+    let t = tempfile::tempdir().unwrap();
+    let store = Store::memory();
+    let ds = Dataset::new(store.clone(), DatasetName::new("flaky").unwrap());
+    let a = data(t.path(), "a", 300, 1, 1, Variant::Good);
+    let b = data(t.path(), "b", 300, 1, 2, Variant::Good);
+    let opts = |src: &std::path::Path| PublishOptions {
+        sources: vec![src.display().to_string()],
+        ..Default::default()
+    };
+    publish(&ds, &Context::new("t"), opts(&a)).await.unwrap();
+
+    // Every other write fails once: the retries absorb it.
+    let flaky = Arc::new(FaultyStore::new(
+        store.object_store(),
+        Fault::FailEveryOther,
+    ));
+    let flaky_ds = Dataset::new(
+        Store::with_store(
+            flaky.clone(),
+            store.base().clone(),
+            store.store_url().clone(),
+        ),
+        ds.name().clone(),
+    );
+    let out: PublishOutcome = publish(&flaky_ds, &Context::new("t"), opts(&b))
+        .await
+        .unwrap();
+    assert!(out.promoted);
+    assert!(
+        flaky.writes() > 6,
+        "failures happened and were retried: {}",
+        flaky.writes()
+    );
+
+    // A store that keeps failing: a clear error naming what failed, and the pointer where it was.
+    let c = data(t.path(), "c", 300, 1, 3, Variant::Good);
+    let dead = Arc::new(FaultyStore::new(store.object_store(), Fault::FailAfter(0)));
+    let dead_ds = Dataset::new(
+        Store::with_store(dead, store.base().clone(), store.store_url().clone()),
+        ds.name().clone(),
+    );
+    let err = publish(&dead_ds, &Context::new("t"), opts(&c))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    let (now, _) = lastgood::ops::resolve::resolve(&ds, &lastgood::ops::resolve::At::Current)
+        .await
+        .unwrap();
+    assert_eq!(now.version, out.version);
+}
+
+#[test]
+fn unreachable_root_and_missing_credentials_are_bad_input() {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    let env = [
+        ("AWS_ENDPOINT", "http://127.0.0.1:9"),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "AKIDTEST"),
+        ("AWS_SECRET_ACCESS_KEY", "sEcReT-never-printed"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let o = lg_env(cwd, "s3://nobucket/x", &["pointer", "show", "churn"], &env);
+    fails_with(&o, 2, "s3://nobucket");
+    assert!(
+        !stderr(&o).contains("sEcReT") && !stdout(&o).contains("sEcReT"),
+        "credentials never printed"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_lastgood"))
+        .current_dir(cwd)
+        .args(["--root", "s3://nobucket/x", "pointer", "show", "churn"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    fails_with(&o, 2, "no S3 credentials");
+}
