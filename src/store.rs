@@ -22,9 +22,19 @@ use url::Url;
 use crate::error::{Error, Result};
 
 /// Files larger than this are uploaded in parts (which object stores cannot make conditional; see
-/// the spec, "Large files").
+/// the spec, "Large files"). `LASTGOOD_MULTIPART_THRESHOLD` (bytes) overrides it, for tests.
 pub const MULTIPART_THRESHOLD: u64 = 64 * 1024 * 1024;
-const PART_SIZE: usize = 16 * 1024 * 1024;
+
+fn multipart_threshold() -> u64 {
+    static T: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *T.get_or_init(|| {
+        std::env::var("LASTGOOD_MULTIPART_THRESHOLD")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(MULTIPART_THRESHOLD)
+    })
+}
+const PART_SIZE: usize = 5 * 1024 * 1024;
 const PART_CONCURRENCY: usize = 4;
 
 /// What a create-if-absent put found.
@@ -282,7 +292,7 @@ impl Store {
         size: u64,
     ) -> Result<Put> {
         let ctx = || format!("uploading {} to {}", local.display(), self.url_of(dest));
-        if size <= MULTIPART_THRESHOLD {
+        if size <= multipart_threshold() {
             let bytes = tokio::fs::read(local)
                 .await
                 .map_err(|e| Error::io(ctx(), e))?;

