@@ -481,3 +481,130 @@ fn s3_multipart_upload() {
         multipart_upload(&root);
     }
 }
+
+/// Every object of the dataset, pointer file included.
+fn everything(root: &str, dataset: &str) -> Vec<(String, Vec<u8>)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ds = Dataset::new(
+            Store::open(root).unwrap(),
+            DatasetName::new(dataset).unwrap(),
+        );
+        let mut out = Vec::new();
+        for o in ds.store.list(ds.layout.prefix()).await.unwrap() {
+            out.push((
+                o.location.to_string(),
+                ds.store.get(&o.location).await.unwrap().unwrap().to_vec(),
+            ));
+        }
+        out.sort();
+        out
+    })
+}
+
+/// Bad input on a real store: one line naming the problem, exit 2, the pointer and every sealed
+/// object untouched. Hand-edited store objects are refused the same way.
+fn bad_input_changes_nothing(root: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    let good = data(cwd, "good", 300, 1, 1, Variant::Good);
+    let g = good.to_str().unwrap();
+    assert_eq!(
+        code(&lg(cwd, root, &["publish", "churn", g, "--version", "v1"])),
+        0
+    );
+    std::fs::write(cwd.join("junk.parquet"), "not parquet").unwrap();
+    std::fs::create_dir_all(cwd.join("empty")).unwrap();
+    let dropped = data(cwd, "dropped", 300, 1, 2, Variant::DropCol);
+    std::fs::copy(
+        dropped.join("part-00000.parquet"),
+        good.join("part-00001.parquet"),
+    )
+    .unwrap();
+    let before = everything(root, "churn");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["publish", "churn", "junk.parquet"],
+            "not a readable Parquet file",
+        ),
+        (vec!["publish", "churn", "empty"], "no Parquet files"),
+        (vec!["publish", "churn", g], "different schemas"),
+        (
+            vec!["publish", "churn", "junk.parquet", "--version", "../../x"],
+            "invalid version id",
+        ),
+        (
+            vec!["pointer", "set", "churn", "a b", "--reason", "x"],
+            "invalid version id",
+        ),
+        (
+            vec!["pointer", "set", "churn", "nope", "--reason", "x"],
+            "not found",
+        ),
+        (
+            vec!["publish", "churn/../x", "junk.parquet"],
+            "invalid dataset name",
+        ),
+    ];
+    for (args, needle) in cases {
+        fails_with(&lg(cwd, root, &args), 2, needle);
+    }
+    assert_eq!(everything(root, "churn"), before, "nothing changed");
+
+    // A manifest edited by hand: readers refuse the version.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ds = Dataset::new(
+            Store::open(root).unwrap(),
+            DatasetName::new("churn").unwrap(),
+        );
+        let m = ds.layout.manifest(&lastgood::VersionId::new("v1").unwrap());
+        let text = String::from_utf8(ds.store.get(&m).await.unwrap().unwrap().to_vec()).unwrap();
+        ds.store
+            .overwrite(
+                &m,
+                text.replacen("\"rows\": 300", "\"rows\": 3000", 1).into(),
+            )
+            .await
+            .unwrap();
+    });
+    fails_with(&lg(cwd, root, &["resolve", "churn"]), 2, "v1");
+    // A log entry edited into garbage: a one-line error, exit 2.
+    rt.block_on(async {
+        let ds = Dataset::new(
+            Store::open(root).unwrap(),
+            DatasetName::new("churn").unwrap(),
+        );
+        ds.store
+            .overwrite(
+                &ds.layout.log_entry(1),
+                bytes::Bytes::from_static(b"{\"seq\": 1, oops"),
+            )
+            .await
+            .unwrap();
+    });
+    fails_with(
+        &lg(cwd, root, &["pointer", "show", "churn"]),
+        2,
+        "log entry 1",
+    );
+}
+
+#[test]
+fn local_bad_input_changes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    bad_input_changes_nothing(&local_root(&t));
+}
+
+#[test]
+fn s3_bad_input_changes_nothing() {
+    if let Some(root) = s3_root("badinput") {
+        bad_input_changes_nothing(&root);
+    }
+}

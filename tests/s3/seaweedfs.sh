@@ -274,11 +274,11 @@ stop() {
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
-  # weed leaves its S3 unix socket behind in /tmp (named after the port).
+  # weed can leave its unix sockets behind in /tmp (each named after one of its ports).
   if [[ -f $dir/ports ]]; then
     local port
     for port in $(cat "$dir/ports"); do
-      rm -f "/tmp/seaweedfs-s3-$port.sock" "/tmp/seaweedfs-filer-$port.sock"
+      rm -f /tmp/seaweedfs-*-"$port".sock
     done
   fi
   rm -f "$dir/pid" "$dir/pid.new" "$dir/env" "$dir/ports"
