@@ -55,20 +55,12 @@ impl Config {
 
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let mut c: Config = toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let before = &text[..s.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let col = before
-                        .rsplit('\n')
-                        .next()
-                        .map(|l| l.chars().count() + 1)
-                        .unwrap_or(1);
-                    format!(" at line {line}, column {col}")
-                })
-                .unwrap_or_default();
-            Error::input(format!("config {}{at}: {}", path.display(), e.message()))
+            Error::input(format!(
+                "config {}{}: {}",
+                path.display(),
+                toml_position(text, e.span()),
+                e.message()
+            ))
         })?;
         c.dir = path
             .parent()
@@ -99,6 +91,21 @@ impl Config {
         d.contract = d.contract.map(|p| self.dir.join(p));
         d
     }
+}
+
+/// ` at line L, column C` for a TOML error's span, for messages.
+pub(crate) fn toml_position(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    span.map(|s| {
+        let before = &text[..s.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count() + 1)
+            .unwrap_or(1);
+        format!(" at line {line}, column {col}")
+    })
+    .unwrap_or_default()
 }
 
 #[cfg(test)]

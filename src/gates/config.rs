@@ -223,7 +223,7 @@ impl Validations {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             Error::input(format!(
                 "validations {shown}{}: {}",
-                at(text, e.span()),
+                crate::config::toml_position(text, e.span()),
                 e.message()
             ))
         })?;
@@ -269,20 +269,6 @@ impl Validations {
             contract,
         })
     }
-}
-
-fn at(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    span.map(|s| {
-        let before = &text[..s.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count() + 1)
-            .unwrap_or(1);
-        format!(" at line {line}, column {col}")
-    })
-    .unwrap_or_default()
 }
 
 fn parse_gate(value: &toml::Value, index: usize, file: &str) -> Result<GateSpec> {

@@ -67,20 +67,7 @@ pub async fn resolve(ds: &Dataset, at: &At) -> Result<(Resolved, Sealed)> {
             (v, Some(entry.seq), sealed)
         }
     };
-    let files = sealed
-        .manifest
-        .files
-        .iter()
-        .map(|f| {
-            Ok(PointerFileEntry {
-                path: f.path.clone(),
-                url: ds.store.url_of(&ds.layout.resolve(&f.path)?),
-                size: f.size,
-                rows: f.rows,
-                partition: f.partition.clone(),
-            })
-        })
-        .collect::<Result<_>>()?;
+    let files = PointerFileEntry::all(ds, &sealed.manifest)?;
     let resolved = Resolved {
         dataset: ds.name().to_string(),
         version: v.to_string(),

@@ -49,14 +49,10 @@ pub struct PointerFileEntry {
     pub partition: BTreeMap<String, String>,
 }
 
-impl PointerFile {
-    pub fn new(
-        ds: &Dataset,
-        entry: &LogEntry,
-        manifest: &Manifest,
-        manifest_checksum: &str,
-    ) -> Result<Self> {
-        let files = manifest
+impl PointerFileEntry {
+    /// The files of a manifest, with their full URLs on the dataset's store.
+    pub fn all(ds: &Dataset, manifest: &Manifest) -> Result<Vec<PointerFileEntry>> {
+        manifest
             .files
             .iter()
             .map(|f| {
@@ -68,7 +64,18 @@ impl PointerFile {
                     partition: f.partition.clone(),
                 })
             })
-            .collect::<Result<_>>()?;
+            .collect()
+    }
+}
+
+impl PointerFile {
+    pub fn new(
+        ds: &Dataset,
+        entry: &LogEntry,
+        manifest: &Manifest,
+        manifest_checksum: &str,
+    ) -> Result<Self> {
+        let files = PointerFileEntry::all(ds, manifest)?;
         Ok(PointerFile {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,

@@ -170,13 +170,17 @@ where
             prev: head.checksum.clone(),
             state: state.moved(mv.action, &mv.to),
         };
-        match ds
+        let put = ds
             .store
             .create(&ds.layout.log_entry(entry.seq), entry.to_bytes())
-            .await?
-        {
-            Put::Created => {
-                write_pointer_file(ds, &entry, &target).await.map_err(|e| {
+            .await?;
+        // A create whose answer was lost and retried finds its own entry: that is a win too.
+        let won = put == Put::Created
+            || read_entry(ds, entry.seq)
+                .await?
+                .is_some_and(|(e, _)| e == entry);
+        if won {
+            write_pointer_file(ds, &entry, &target).await.map_err(|e| {
                     Error::io(
                         format!(
                             "the pointer of {} moved to {} (history #{}) but its pointer file was not rewritten; `lastgood pointer show {}` repairs it",
@@ -188,42 +192,24 @@ where
                         std::io::Error::other(e.to_string()),
                     )
                 })?;
-                let head = Head {
-                    seq: entry.seq,
-                    entry: Some(entry.clone()),
-                    checksum: None,
-                };
-                sync_pointer_file(ds, &head).await?;
-                return Ok((entry, true));
-            }
-            // A create whose response was lost and retried finds its own entry: that is a win.
-            Put::Exists
-                if read_entry(ds, entry.seq)
-                    .await?
-                    .is_some_and(|(e, _)| e == entry) =>
-            {
-                write_pointer_file(ds, &entry, &target).await?;
-                let head = Head {
-                    seq: entry.seq,
-                    entry: Some(entry.clone()),
-                    checksum: None,
-                };
-                sync_pointer_file(ds, &head).await?;
-                return Ok((entry, true));
-            }
-            Put::Exists if attempt < MAX_ATTEMPTS => {
-                // Lost the position to another writer: back off a little (jittered) and decide again.
-                let jitter = (at.timestamp_subsec_nanos() as u64 + attempt as u64 * 7919) % 20;
-                tokio::time::sleep(Duration::from_millis(5 * attempt as u64 + jitter)).await;
-            }
-            Put::Exists => {
-                return Err(Error::Conflict(format!(
-                    "log position {} of {} was taken {MAX_ATTEMPTS} times by other writers; try again",
-                    entry.seq,
-                    ds.name()
-                )));
-            }
+            let head = Head {
+                seq: entry.seq,
+                entry: Some(entry.clone()),
+                checksum: None,
+            };
+            sync_pointer_file(ds, &head).await?;
+            return Ok((entry, true));
         }
+        if attempt >= MAX_ATTEMPTS {
+            return Err(Error::Conflict(format!(
+                "log position {} of {} was taken {MAX_ATTEMPTS} times by other writers; try again",
+                entry.seq,
+                ds.name()
+            )));
+        }
+        // Lost the position to another writer: back off a little (jittered) and decide again.
+        let jitter = (at.timestamp_subsec_nanos() as u64 + attempt as u64 * 7919) % 20;
+        tokio::time::sleep(Duration::from_millis(5 * attempt as u64 + jitter)).await;
     }
 }
 

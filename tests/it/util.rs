@@ -28,20 +28,7 @@ pub fn lastgood(cwd: &Path, root: &Path, args: &[&str]) -> Output {
 }
 
 pub fn lastgood_env(cwd: &Path, root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lastgood"));
-    cmd.current_dir(cwd)
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .env_remove("LASTGOOD_ROOT")
-        .env_remove("LASTGOOD_CONFIG")
-        .env_remove("LASTGOOD_FAULT_ABORT_AFTER_WRITES")
-        .env_remove("LASTGOOD_FAULT_FAIL_AFTER_WRITES")
-        .env("LASTGOOD_ACTOR", "tester@ci");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run lastgood")
+    lg_env(cwd, root.to_str().expect("UTF-8 path"), args, env)
 }
 
 pub fn code(o: &Output) -> i32 {
