@@ -25,6 +25,7 @@ mod report;
 mod row_count;
 mod run;
 mod schema;
+mod sort;
 mod sql;
 
 pub use config::{GateSpec, Kind, Severity, Validations};

@@ -1,7 +1,7 @@
 //! Running the gates: the shared [`Probe`] over both versions, and storing reports.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use arrow::array::{Array, ArrayRef, Float64Array};
@@ -52,6 +52,9 @@ pub(crate) struct Probe<'a> {
     candidate: (&'a Sealed, SchemaRef),
     baseline: Option<(&'a Sealed, SchemaRef)>,
     cache: Mutex<HashMap<(Side, String), Counts>>,
+    /// Sorted non-null, non-NaN values of the KS columns, and their NaN counts, from one scan per side.
+    sorted: Mutex<HashMap<(Side, String), Arc<Vec<f64>>>>,
+    nans: Mutex<HashMap<(Side, String), u64>>,
 }
 
 pub(crate) fn quote(ident: &str) -> String {
@@ -86,6 +89,8 @@ impl<'a> Probe<'a> {
                 .transpose()?,
             ctx,
             cache: Mutex::new(HashMap::new()),
+            sorted: Mutex::new(HashMap::new()),
+            nans: Mutex::new(HashMap::new()),
         })
     }
 
@@ -169,7 +174,17 @@ impl<'a> Probe<'a> {
                 None => scan_nulls.push(c.clone()),
             }
             if nans && is_float(field.data_type()) {
-                scan_nans.push(c.clone());
+                match self.nans.lock().expect("cache").get(&(side, c.clone())) {
+                    Some(&n) => {
+                        if let Some(e) = out.get_mut(c) {
+                            e.nans = Some(n);
+                        } else {
+                            scan_nulls.push(c.clone());
+                            scan_nans.push(c.clone());
+                        }
+                    }
+                    None => scan_nans.push(c.clone()),
+                }
             }
         }
         if !scan_nulls.is_empty() || !scan_nans.is_empty() {
@@ -222,31 +237,71 @@ impl<'a> Probe<'a> {
         Ok(out)
     }
 
-    /// The non-null, non-NaN values of a numeric column as f64 (timestamps and dates as their
-    /// integer value), unsorted.
-    pub async fn values(&self, side: Side, column: &str) -> Result<Vec<f64>> {
-        let q = format!(
-            "SELECT {c} FROM {t} WHERE {c} IS NOT NULL",
-            c = quote(column),
-            t = side.table()
-        );
-        let df = self
-            .ctx
-            .sql(&q)
-            .await
-            .map_err(|e| Error::datafusion(format!("reading {}.{column}", side.table()), e))?;
-        let mut stream = df
-            .execute_stream()
-            .await
-            .map_err(|e| Error::datafusion(format!("reading {}.{column}", side.table()), e))?;
-        let mut out = Vec::with_capacity(self.rows(side).unwrap_or(0) as usize);
-        while let Some(batch) = stream.next().await {
-            let batch = batch
-                .map_err(|e| Error::datafusion(format!("reading {}.{column}", side.table()), e))?;
-            let f = to_f64(batch.column(0))?;
-            out.extend(f.values().iter().copied().filter(|v| !v.is_nan()));
+    /// The sorted non-null, non-NaN values of a numeric column as f64 (timestamps and dates as
+    /// their integer value).
+    pub async fn sorted_values(&self, side: Side, column: &str) -> Result<Arc<Vec<f64>>> {
+        if let Some(v) = self.sorted.lock().expect("cache").get(&(side, column.to_string())) {
+            return Ok(v.clone());
         }
-        Ok(out)
+        self.prefetch_side(side, &[column.to_string()]).await?;
+        self.sorted
+            .lock()
+            .expect("cache")
+            .get(&(side, column.to_string()))
+            .cloned()
+            .ok_or_else(|| Error::input(format!("no values read for {}.{column}", side.table())))
+    }
+
+    /// Reads and sorts the values of `columns` on both sides at once: one scan per side decoding
+    /// only these columns, then each column sorted on a blocking thread, all in parallel. NaN counts
+    /// are kept for the null_rate gate, which then needs no scan of its own.
+    pub async fn prefetch(&self, columns: &[String]) -> Result<()> {
+        if columns.is_empty() {
+            return Ok(());
+        }
+        let (a, b) = tokio::join!(self.prefetch_side(Side::Candidate, columns), self.prefetch_side(Side::Baseline, columns));
+        a.and(b)
+    }
+
+    async fn prefetch_side(&self, side: Side, columns: &[String]) -> Result<()> {
+        let Some((_, schema)) = self.side(side) else { return Ok(()) };
+        let columns: Vec<&String> = columns.iter().filter(|c| schema.field_with_name(c).is_ok()).collect();
+        if columns.is_empty() {
+            return Ok(());
+        }
+        let what = || format!("reading {} of {}", columns.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "), side.table());
+        let q = format!("SELECT {} FROM {}", columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "), side.table());
+        let df = self.ctx.sql(&q).await.map_err(|e| Error::datafusion(what(), e))?;
+        let mut stream = df.execute_stream().await.map_err(|e| Error::datafusion(what(), e))?;
+        let rows = self.rows(side).unwrap_or(0) as usize;
+        let mut values: Vec<Vec<f64>> = columns.iter().map(|_| Vec::with_capacity(rows)).collect();
+        let mut nans = vec![0u64; columns.len()];
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| Error::datafusion(what(), e))?;
+            for (i, out) in values.iter_mut().enumerate() {
+                let f = to_f64(batch.column(i))?;
+                let before = out.len();
+                if f.null_count() == 0 {
+                    out.extend(f.values().iter().copied().filter(|v| !v.is_nan()));
+                } else {
+                    out.extend(f.iter().flatten().filter(|v| !v.is_nan()));
+                }
+                let non_null = f.len() - f.null_count();
+                nans[i] += (non_null - (out.len() - before)) as u64;
+            }
+        }
+        let sorted = futures::future::try_join_all(
+            values.into_iter().map(|v| tokio::task::spawn_blocking(move || super::sort::sort_f64(v))),
+        )
+        .await
+        .map_err(|e| Error::input(format!("sorting: {e}")))?;
+        let mut cache = self.sorted.lock().expect("cache");
+        let mut nan_cache = self.nans.lock().expect("cache");
+        for ((c, v), n) in columns.iter().zip(sorted).zip(nans) {
+            cache.insert((side, (*c).clone()), Arc::new(v));
+            nan_cache.insert((side, (*c).clone()), n);
+        }
+        Ok(())
     }
 
     pub async fn sql(&self, q: &str) -> Result<Vec<RecordBatch>> {
@@ -288,6 +343,25 @@ pub async fn evaluate(
 ) -> Result<Report> {
     let started = Instant::now();
     let probe = Probe::new(ds, candidate, baseline)?;
+    // Every column a KS gate will compare, read and sorted up front in one pass per side.
+    if baseline.is_some() && candidate.manifest.rows > 0 {
+        let mut ks_columns: Vec<String> = Vec::new();
+        for spec in &validations.gates {
+            if let Kind::Ks(g) = &spec.kind {
+                ks_columns.extend(ks_gate::columns(g, &probe));
+            }
+        }
+        let both = |c: &String| {
+            [Side::Candidate, Side::Baseline]
+                .iter()
+                .all(|s| probe.schema(*s).field_with_name(c).is_ok_and(|f| is_numeric(f.data_type())))
+        };
+        ks_columns.retain(both);
+        ks_columns.sort();
+        ks_columns.dedup();
+        // A failure here shows up again, per column, in the KS gate's own results.
+        let _ = probe.prefetch(&ks_columns).await;
+    }
     let mut gates = Vec::new();
     for spec in &validations.gates {
         let mut results = match &spec.kind {

@@ -231,10 +231,7 @@ fn interrupted_publish_is_never_pointed_to() {
         &[("LASTGOOD_FAULT_ABORT_AFTER_WRITES", "2")],
     );
     assert!(!killed.status.success());
-    assert!(
-        root.join("churn/versions/next/data").is_dir(),
-        "some files were uploaded"
-    );
+    // Uploads run concurrently: the abort may land before or after the first files are in place.
     assert!(!root.join("churn/versions/next/manifest.json").exists());
 
     let res: Resolved = ok_json(&lastgood(cwd, &root, &["resolve", "churn", "--json"]));
@@ -249,7 +246,7 @@ fn interrupted_publish_is_never_pointed_to() {
         "not sealed",
     );
     let vs: Vec<VersionRow> = ok_json(&lastgood(cwd, &root, &["versions", "churn", "--json"]));
-    assert!(vs.iter().any(|v| v.version == "next" && !v.sealed));
+    assert!(vs.iter().all(|v| v.version != "next" || !v.sealed), "never sealed");
 
     // The same command again completes.
     let done: PublishOutcome = ok_json(&lastgood(
