@@ -24,7 +24,11 @@ pub(crate) fn columns(g: &Ks, probe: &Probe<'_>) -> Vec<String> {
             .fields()
             .iter()
             .filter(|f| is_numeric(f.data_type()))
-            .filter(|f| probe.schema_opt(Side::Baseline).is_none_or(|b| b.field_with_name(f.name()).is_ok()))
+            .filter(|f| {
+                probe
+                    .schema_opt(Side::Baseline)
+                    .is_none_or(|b| b.field_with_name(f.name()).is_ok())
+            })
             .map(|f| f.name().clone())
             .collect(),
         (a, b) => a.iter().chain(b.iter().flatten()).cloned().collect(),
@@ -86,19 +90,29 @@ async fn one(spec: &GateSpec, g: &Ks, probe: &Probe<'_>, c: &str) -> GateResult 
             "the candidate has zero rows (the row_count gate judges that)",
         );
     }
-    let (a, b) = tokio::join!(probe.sorted_values(Side::Candidate, c), probe.sorted_values(Side::Baseline, c));
+    let (a, b) = tokio::join!(
+        probe.sorted_values(Side::Candidate, c),
+        probe.sorted_values(Side::Baseline, c)
+    );
     let (a, b) = match (a, b) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return error_result(spec, Some(c), e),
     };
     for (side, v) in [("candidate", &a), ("baseline", &b)] {
         if v.is_empty() {
-            return error_result(spec, Some(c), format!("no non-null, non-NaN values of {c} in the {side}"));
+            return error_result(
+                spec,
+                Some(c),
+                format!("no non-null, non-NaN values of {c} in the {side}"),
+            );
         }
     }
     // The walk over 2 x 10M values takes tens of milliseconds; the exact p-value up to a second
     // (n <= 10000 with a large D): off the async threads.
-    let k = tokio::task::spawn_blocking(move || ks_2samp_sorted(&a, &b)).await.ok().flatten();
+    let k = tokio::task::spawn_blocking(move || ks_2samp_sorted(&a, &b))
+        .await
+        .ok()
+        .flatten();
     let Some(k) = k else {
         return error_result(spec, Some(c), "no values to compare");
     };

@@ -240,7 +240,12 @@ impl<'a> Probe<'a> {
     /// The sorted non-null, non-NaN values of a numeric column as f64 (timestamps and dates as
     /// their integer value).
     pub async fn sorted_values(&self, side: Side, column: &str) -> Result<Arc<Vec<f64>>> {
-        if let Some(v) = self.sorted.lock().expect("cache").get(&(side, column.to_string())) {
+        if let Some(v) = self
+            .sorted
+            .lock()
+            .expect("cache")
+            .get(&(side, column.to_string()))
+        {
             return Ok(v.clone());
         }
         self.prefetch_side(side, &[column.to_string()]).await?;
@@ -259,20 +264,53 @@ impl<'a> Probe<'a> {
         if columns.is_empty() {
             return Ok(());
         }
-        let (a, b) = tokio::join!(self.prefetch_side(Side::Candidate, columns), self.prefetch_side(Side::Baseline, columns));
+        let (a, b) = tokio::join!(
+            self.prefetch_side(Side::Candidate, columns),
+            self.prefetch_side(Side::Baseline, columns)
+        );
         a.and(b)
     }
 
     async fn prefetch_side(&self, side: Side, columns: &[String]) -> Result<()> {
-        let Some((_, schema)) = self.side(side) else { return Ok(()) };
-        let columns: Vec<&String> = columns.iter().filter(|c| schema.field_with_name(c).is_ok()).collect();
+        let Some((_, schema)) = self.side(side) else {
+            return Ok(());
+        };
+        let columns: Vec<&String> = columns
+            .iter()
+            .filter(|c| schema.field_with_name(c).is_ok())
+            .collect();
         if columns.is_empty() {
             return Ok(());
         }
-        let what = || format!("reading {} of {}", columns.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "), side.table());
-        let q = format!("SELECT {} FROM {}", columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "), side.table());
-        let df = self.ctx.sql(&q).await.map_err(|e| Error::datafusion(what(), e))?;
-        let mut stream = df.execute_stream().await.map_err(|e| Error::datafusion(what(), e))?;
+        let what = || {
+            format!(
+                "reading {} of {}",
+                columns
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                side.table()
+            )
+        };
+        let q = format!(
+            "SELECT {} FROM {}",
+            columns
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            side.table()
+        );
+        let df = self
+            .ctx
+            .sql(&q)
+            .await
+            .map_err(|e| Error::datafusion(what(), e))?;
+        let mut stream = df
+            .execute_stream()
+            .await
+            .map_err(|e| Error::datafusion(what(), e))?;
         let rows = self.rows(side).unwrap_or(0) as usize;
         let mut values: Vec<Vec<f64>> = columns.iter().map(|_| Vec::with_capacity(rows)).collect();
         let mut nans = vec![0u64; columns.len()];
@@ -291,7 +329,9 @@ impl<'a> Probe<'a> {
             }
         }
         let sorted = futures::future::try_join_all(
-            values.into_iter().map(|v| tokio::task::spawn_blocking(move || super::sort::sort_f64(v))),
+            values
+                .into_iter()
+                .map(|v| tokio::task::spawn_blocking(move || super::sort::sort_f64(v))),
         )
         .await
         .map_err(|e| Error::input(format!("sorting: {e}")))?;
@@ -352,9 +392,12 @@ pub async fn evaluate(
             }
         }
         let both = |c: &String| {
-            [Side::Candidate, Side::Baseline]
-                .iter()
-                .all(|s| probe.schema(*s).field_with_name(c).is_ok_and(|f| is_numeric(f.data_type())))
+            [Side::Candidate, Side::Baseline].iter().all(|s| {
+                probe
+                    .schema(*s)
+                    .field_with_name(c)
+                    .is_ok_and(|f| is_numeric(f.data_type()))
+            })
         };
         ks_columns.retain(both);
         ks_columns.sort();

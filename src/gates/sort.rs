@@ -77,19 +77,38 @@ mod tests {
                 2 => (rng.below(10) as f64) - 5.0,
                 3 => f64::INFINITY,
                 4 => f64::NEG_INFINITY,
-                5 => if i % 2 == 0 { 0.0 } else { -0.0 },
+                5 => {
+                    if i % 2 == 0 {
+                        0.0
+                    } else {
+                        -0.0
+                    }
+                }
                 _ => rng.gamma_2(40.0) * 1e-300,
             })
             .collect();
         let sorted = sort_f64(v.clone());
         v.sort_unstable_by(f64::total_cmp);
         assert_eq!(sorted.len(), v.len());
-        assert!(sorted.iter().zip(&v).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(
+            sorted
+                .iter()
+                .zip(&v)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
     }
 
     #[test]
     fn keys_round_trip() {
-        for x in [0.0, -0.0, 1.5, -1.5, f64::MIN_POSITIVE, f64::MAX, f64::NEG_INFINITY] {
+        for x in [
+            0.0,
+            -0.0,
+            1.5,
+            -1.5,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::NEG_INFINITY,
+        ] {
             assert_eq!(unkey(key(x)).to_bits(), x.to_bits());
         }
         assert!(key(-1.0) < key(-0.0) && key(-0.0) < key(0.0) && key(0.0) < key(1.0));

@@ -246,7 +246,10 @@ fn interrupted_publish_is_never_pointed_to() {
         "not sealed",
     );
     let vs: Vec<VersionRow> = ok_json(&lastgood(cwd, &root, &["versions", "churn", "--json"]));
-    assert!(vs.iter().all(|v| v.version != "next" || !v.sealed), "never sealed");
+    assert!(
+        vs.iter().all(|v| v.version != "next" || !v.sealed),
+        "never sealed"
+    );
 
     // The same command again completes.
     let done: PublishOutcome = ok_json(&lastgood(

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The benchmark: lastgood's gates side by side with the peers (shared/bench/peers.py) on the same
+# files, in one run; then publish against `cp -r`, pointer operations against history length, and the
+# wall time of a revert. Not a test: it prints a Markdown table to paste into the README.
+#
+# Usage: bash examples/bench.sh [ROWS_PER_SIDE]      (default 10000000; data cached in $BENCH_DIR)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+rows=${1:-10000000}
+work=${BENCH_DIR:-/tmp/lastgood-bench}
+venv=${LASTGOOD_PEERS_VENV:-$HOME/.cache/lastgood/peers}
+shared=${SHARED:-$repo/../shared}
+mkdir -p "$work"
+
+if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import duckdb, scipy, polars, pyarrow, datafusion" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet duckdb scipy pyarrow numpy polars datafusion
+fi
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
+
+base=$work/base-$rows good=$work/good-$rows
+[[ -d $base ]] || "$venv/bin/python" "$shared/bench/gen_predictions.py" "$base" --rows "$rows" --files 10 --seed 1
+[[ -d $good ]] || "$venv/bin/python" "$shared/bench/gen_predictions.py" "$good" --rows "$rows" --files 10 --seed 2
+cargo build --quiet --release --bins --examples
+bench=$repo/target/release/examples/bench_gates
+lg=$repo/target/release/lastgood
+
+# Peak RSS in bytes of a command, its stdout to $2.
+measure() { local out=$1; shift; /usr/bin/time -f '%M' -o "$out.rss" "$@" >"$out"; echo $(( $(cat "$out.rss") * 1024 )); }
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(lscpu | sed -n 's/^Model name: *//p'); $(date -u +%F)" >&2
+results=$work/results.jsonl
+: >"$results"
+for peer in floor polars duckdb scipy datafusion; do
+  rss=$(measure "$work/peer.out" "$venv/bin/python" "$shared/bench/peers.py" "$base" "$good" --peer "$peer")
+  python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read()); r['peak_rss']=int(sys.argv[2]); print(json.dumps(r))" "$work/peer.out" "$rss" >>"$results"
+done
+rm -rf "$work/root"
+measure "$work/lg.out" "$bench" gates "$work/root" "$base" "$good" >/dev/null
+python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read()); r['peer']='lastgood'; print(json.dumps(r))" "$work/lg.out" >>"$results"
+
+# Publish of the ten files against cp -r of the same files (page cache warm for both).
+rm -rf "$work/cp" "$work/proot"; sync
+cp_start=$(date +%s.%N); cp -r "$good" "$work/cp"; cp_end=$(date +%s.%N)
+"$bench" publish "$work/proot" pub "$good" >"$work/pub.out"
+# Pointer operations: requests at 10 and at 10,000 history entries; a revert's wall time, process start to exit.
+rm -rf "$work/ptr"
+"$bench" pointer "$work/ptr" 10000 >"$work/ptr.out"
+revert_ms=$(python3 - "$lg" "$work/ptr" <<'PY'
+import subprocess, sys, time
+lg, root = sys.argv[1], sys.argv[2]
+best = []
+for i in range(5):
+    # Alternate a revert and its undo; time only the revert.
+    t = time.perf_counter()
+    subprocess.run([lg, "--root", root, "pointer", "revert", "ptr", "--reason", "bench"], check=True, capture_output=True)
+    best.append((time.perf_counter() - t) * 1000)
+    show = subprocess.run([lg, "--root", root, "--json", "pointer", "show", "ptr"], check=True, capture_output=True, text=True).stdout
+    import json
+    rev = json.loads(show)["reverted"][0]
+    subprocess.run([lg, "--root", root, "pointer", "set", "ptr", rev, "--force", "--reason", "undo"], check=True, capture_output=True)
+print(f"{sorted(best)[len(best)//2]:.1f}")
+PY
+)
+
+python3 - "$results" "$work/pub.out" "$work/ptr.out" "$cp_start" "$cp_end" "$revert_ms" "$rows" <<'PY'
+import json, sys
+results, pub, ptr, cp0, cp1, revert_ms, rows = sys.argv[1:]
+rs = [json.loads(l) for l in open(results)]
+ours = next(r for r in rs if r["peer"] == "lastgood")
+peers = [r for r in rs if r["peer"] not in ("lastgood", "floor") and r.get("seconds")]
+floor = next(r for r in rs if r["peer"] == "floor")
+fastest = min(peers, key=lambda r: r["seconds"])
+gib = lambda b: f"{b / 2**30:.2f} GiB"
+print(f"Gate work on 2 x {int(rows):,} rows (row counts, null counts of every column, exact KS on score and spend_30d):\n")
+print("| tool | seconds | peak RSS | vs lastgood |")
+print("|---|---|---|---|")
+for r in sorted(rs, key=lambda r: r["seconds"] or 1e9):
+    name = "**lastgood**" if r["peer"] == "lastgood" else ("floor (decode + sort only)" if r["peer"] == "floor" else r["peer"])
+    s = r["seconds"]
+    print(f"| {name} | {s:.2f} | {gib(r['peak_rss'])} | {s / ours['seconds']:.1f}x |" if s else f"| {name} | failed: {r.get('error')} | | |")
+ks_ok = all(abs(ours["ks"][c] - fastest["ks"][c]) < 1e-12 for c in ours["ks"])
+print(f"\nTargets: gates <= half the fastest peer ({fastest['peer']} {fastest['seconds']:.2f} s): {ours['seconds']:.2f} s, "
+      f"{'met' if ours['seconds'] <= fastest['seconds'] / 2 else 'NOT met'}; no slower than the floor ({floor['seconds']:.2f} s): "
+      f"{'met' if ours['seconds'] <= floor['seconds'] else 'NOT met'}; peak RSS <= 1 GiB: {gib(ours['peak_rss'])}, "
+      f"{'met' if ours['peak_rss'] <= 2**30 else 'NOT met'}. KS statistics equal to {fastest['peer']}'s to 1e-12: {ks_ok}.")
+p = json.loads(open(pub).read())
+cp = float(cp1) - float(cp0)
+print(f"\nPublish of {p['files']} files, {p['bytes'] / 1e6:.0f} MB (local to local, checksums, footers, manifest): "
+      f"{p['seconds']:.2f} s; `cp -r` {cp:.2f} s; ratio {p['seconds'] / cp:.1f}x (target <= 3x: {'met' if p['seconds'] <= 3 * cp else 'NOT met'}).")
+q = json.loads(open(ptr).read())["requests"]
+print("\n| operation | requests at 10 entries | requests at 10,000 entries |\n|---|---|---|")
+for op in ["pointer show", "resolve", "pointer revert"]:
+    a = [r["requests"] for r in q if r["op"] == op]
+    print(f"| {op} | {a[0]} | {a[1]} |")
+print(f"\n`pointer revert` on the local store, process start to exit (median of 5, 10,000 entries): {revert_ms} ms (target <= 50 ms).")
+PY
