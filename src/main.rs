@@ -147,6 +147,19 @@ async fn run(cli: Cli) -> Result<Done> {
         .clone()
         .or_else(|| config.actor.clone())
         .unwrap_or_else(lastgood::context::default_actor);
+    if cli.verbose > 0 {
+        let config_file = cli
+            .config
+            .as_deref()
+            .unwrap_or(std::path::Path::new("lastgood.toml"));
+        let root = config
+            .root(cli.root.as_deref())
+            .unwrap_or_else(|_| "(none)".into());
+        eprintln!(
+            "lastgood: config {}, root {root}, actor {actor}",
+            config_file.display()
+        );
+    }
     let env = Env {
         root: cli.root.clone(),
         ctx: Context::new(actor),

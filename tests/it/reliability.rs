@@ -608,3 +608,89 @@ fn s3_bad_input_changes_nothing() {
         bad_input_changes_nothing(&root);
     }
 }
+
+/// Sources given as URLs on the store itself (a Spark job writing to S3, then `lastgood publish`
+/// from there); and the consumers' API: the current version as a DataFusion table.
+fn url_sources_and_table(root: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    let out = cwd.join("out");
+    lastgood::synth::write_dir(&out.join("date=2026-11-21"), 400, 2, 1, Variant::Good).unwrap();
+    std::fs::write(out.join("_SUCCESS"), "").unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let incoming = format!("{}/incoming/job-1", root.trim_end_matches('/'));
+    let incoming_url = if root.contains("://") {
+        incoming.clone()
+    } else {
+        format!("file://{incoming}")
+    };
+    rt.block_on(async {
+        let store = Store::open(&incoming).unwrap();
+        for e in walk(&out) {
+            let rel = e.strip_prefix(&out).unwrap().to_str().unwrap().to_string();
+            let dest = rel.split('/').fold(store.base().clone(), |p, s| p.join(s));
+            store
+                .overwrite(&dest, std::fs::read(&e).unwrap().into())
+                .await
+                .unwrap();
+        }
+    });
+    let p: PublishOutcome = ok_json(&lg(
+        cwd,
+        root,
+        &["publish", "fromurl", &incoming_url, "--json"],
+    ));
+    assert_eq!(
+        (p.files, p.rows),
+        (2, 400),
+        "the folder's Parquet files only"
+    );
+    rt.block_on(async {
+        let ds = Dataset::new(Store::open(root).unwrap(), DatasetName::new("fromurl").unwrap());
+        let (_, sealed) = lastgood::ops::resolve::resolve(&ds, &lastgood::ops::resolve::At::Current).await.unwrap();
+        let ctx = datafusion::prelude::SessionContext::new();
+        lastgood::table::register(&ctx, "preds", &ds, &sealed).unwrap();
+        let batches = ctx
+            .sql("SELECT date, count(*) AS n, count(DISTINCT customer_id) AS ids FROM preds WHERE date = '2026-11-21' GROUP BY date")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string();
+        assert!(text.contains("2026-11-21") && text.contains("| 400 | 400 |"), "{text}");
+        let none = ctx.sql("SELECT count(*) FROM preds WHERE date = '2026-11-22'").await.unwrap().collect().await.unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&none).unwrap().to_string();
+        assert!(text.contains("| 0 "), "partition filters prune: {text}");
+    });
+}
+
+fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn local_url_sources_and_table() {
+    let t = tempfile::tempdir().unwrap();
+    url_sources_and_table(&local_root(&t));
+}
+
+#[test]
+fn s3_url_sources_and_table() {
+    if let Some(root) = s3_root("urlsrc") {
+        url_sources_and_table(&root);
+    }
+}
