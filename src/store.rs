@@ -55,6 +55,8 @@ pub struct Store {
     /// What the user gave, for messages (credentials are never part of it: they come from the
     /// environment).
     display: String,
+    /// A plain local filesystem (no wrapper): uploads from local files are kernel copies.
+    fast_local: bool,
 }
 
 impl Store {
@@ -65,6 +67,7 @@ impl Store {
         let mut store = Self::open_plain(root)?;
         if let Some(fault) = crate::faults::Fault::from_env() {
             store.inner = Arc::new(crate::faults::FaultyStore::new(store.inner, fault));
+            store.fast_local = false;
         }
         Ok(store)
     }
@@ -105,6 +108,7 @@ impl Store {
             base,
             store_url: Url::parse("file:///").expect("static url"),
             display: abs.display().to_string(),
+            fast_local: true,
         })
     }
 
@@ -162,6 +166,7 @@ impl Store {
             base,
             store_url,
             display: display.to_string(),
+            fast_local: false,
         })
     }
 
@@ -190,6 +195,7 @@ impl Store {
             base,
             store_url,
             display,
+            fast_local: false,
         }
     }
 
@@ -292,6 +298,13 @@ impl Store {
         size: u64,
     ) -> Result<Put> {
         let ctx = || format!("uploading {} to {}", local.display(), self.url_of(dest));
+        if let Some(target) = self.local_path_of(dest).filter(|_| self.fast_local) {
+            let src = local.to_path_buf();
+            return tokio::task::spawn_blocking(move || copy_create(&src, &target))
+                .await
+                .map_err(|e| Error::io(ctx(), std::io::Error::other(e)))?
+                .map_err(|e| Error::io(ctx(), e));
+        }
         if size <= multipart_threshold() {
             let bytes = tokio::fs::read(local)
                 .await
@@ -405,6 +418,33 @@ pub fn is_transient(e: &object_store::Error) -> bool {
         e,
         object_store::Error::Generic { .. } | object_store::Error::JoinError { .. }
     )
+}
+
+/// Local to local: a kernel copy to a staging file beside the target, then a hard link, which fails
+/// if the target exists: the same create-if-absent the object store gives, without reading the file
+/// into memory.
+fn copy_create(src: &std::path::Path, target: &std::path::Path) -> std::io::Result<Put> {
+    let dir = target
+        .parent()
+        .ok_or_else(|| std::io::Error::other("no parent folder"))?;
+    std::fs::create_dir_all(dir)?;
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let staging = dir.join(format!(".{name}.{}-{nanos}.staging", std::process::id()));
+    std::fs::copy(src, &staging)?;
+    let linked = std::fs::hard_link(&staging, target);
+    let _ = std::fs::remove_file(&staging);
+    match linked {
+        Ok(()) => Ok(Put::Created),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Put::Exists),
+        Err(e) => Err(e),
+    }
 }
 
 fn percent_decode(s: &str) -> String {

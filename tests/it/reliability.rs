@@ -8,9 +8,9 @@ use lastgood::faults::{Fault, FaultyStore};
 use lastgood::ops::doctor::DoctorReport;
 use lastgood::ops::publish::{PublishOptions, PublishOutcome, publish};
 use lastgood::ops::resolve::Resolved;
+use lastgood::ops::{revert, set};
 use lastgood::pointer::LogEntry;
 use lastgood::synth::Variant;
-use lastgood::ops::{revert, set};
 use lastgood::{Context, Dataset, DatasetName, Store};
 
 use crate::util::*;
@@ -360,29 +360,67 @@ async fn transient_faults(store: Store) {
     let ds = Dataset::new(store.clone(), DatasetName::new("flaky").unwrap());
     let a = data(t.path(), "a", 300, 1, 1, Variant::Good);
     let b = data(t.path(), "b", 300, 1, 2, Variant::Good);
-    let opts = |src: &std::path::Path| PublishOptions { sources: vec![src.display().to_string()], ..Default::default() };
+    let opts = |src: &std::path::Path| PublishOptions {
+        sources: vec![src.display().to_string()],
+        ..Default::default()
+    };
     publish(&ds, &Context::new("t"), opts(&a)).await.unwrap();
 
     // Every other write fails once: the retries absorb it.
-    let flaky = Arc::new(FaultyStore::new(store.object_store(), Fault::FailEveryOther));
-    let flaky_ds = Dataset::new(Store::with_store(flaky.clone(), store.base().clone(), store.store_url().clone()), ds.name().clone());
-    let out: PublishOutcome = publish(&flaky_ds, &Context::new("t"), opts(&b)).await.unwrap();
+    let flaky = Arc::new(FaultyStore::new(
+        store.object_store(),
+        Fault::FailEveryOther,
+    ));
+    let flaky_ds = Dataset::new(
+        Store::with_store(
+            flaky.clone(),
+            store.base().clone(),
+            store.store_url().clone(),
+        ),
+        ds.name().clone(),
+    );
+    let out: PublishOutcome = publish(&flaky_ds, &Context::new("t"), opts(&b))
+        .await
+        .unwrap();
     assert!(out.promoted);
-    assert!(flaky.writes() > 6, "failures happened and were retried: {}", flaky.writes());
-    let reverted = revert::revert(&flaky_ds, &Context::new("t"), None, "flaky revert", false).await.unwrap();
+    assert!(
+        flaky.writes() > 6,
+        "failures happened and were retried: {}",
+        flaky.writes()
+    );
+    let reverted = revert::revert(&flaky_ds, &Context::new("t"), None, "flaky revert", false)
+        .await
+        .unwrap();
     assert!(reverted.moved);
-    set::set(&flaky_ds, &Context::new("t"), &lastgood::VersionId::new(&out.version).unwrap(), "back", true).await.unwrap();
+    set::set(
+        &flaky_ds,
+        &Context::new("t"),
+        &lastgood::VersionId::new(&out.version).unwrap(),
+        "back",
+        true,
+    )
+    .await
+    .unwrap();
 
     // A store that keeps failing: a clear error naming what failed, and the pointer where it was.
     let c = data(t.path(), "c", 300, 1, 3, Variant::Good);
     let dead = Arc::new(FaultyStore::new(store.object_store(), Fault::FailAfter(0)));
-    let dead_ds = Dataset::new(Store::with_store(dead, store.base().clone(), store.store_url().clone()), ds.name().clone());
-    let err = publish(&dead_ds, &Context::new("t"), opts(&c)).await.unwrap_err();
+    let dead_ds = Dataset::new(
+        Store::with_store(dead, store.base().clone(), store.store_url().clone()),
+        ds.name().clone(),
+    );
+    let err = publish(&dead_ds, &Context::new("t"), opts(&c))
+        .await
+        .unwrap_err();
     assert_eq!(err.exit_code(), 1);
     assert!(err.to_string().contains("injected failure"), "{err}");
-    let err = revert::revert(&dead_ds, &Context::new("t"), None, "dead", false).await.unwrap_err();
+    let err = revert::revert(&dead_ds, &Context::new("t"), None, "dead", false)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("injected failure"), "{err}");
-    let (now, _) = lastgood::ops::resolve::resolve(&ds, &lastgood::ops::resolve::At::Current).await.unwrap();
+    let (now, _) = lastgood::ops::resolve::resolve(&ds, &lastgood::ops::resolve::At::Current)
+        .await
+        .unwrap();
     assert_eq!(now.version, out.version);
     let report = lastgood::ops::doctor::doctor(&ds, false).await.unwrap();
     assert!(report.ok, "{:?}", report.problems);
@@ -414,11 +452,26 @@ fn sigkill_mid_publish(root: &str) {
     let big = data(cwd, "big", 400_000, 6, 2, Variant::Good);
     for (i, delay_ms) in [5u64, 30, 60, 120, 250].into_iter().enumerate() {
         let ds = format!("kill{i}");
-        assert_eq!(code(&lg(cwd, root, &["publish", &ds, first.to_str().unwrap(), "--version", "v1"])), 0);
+        assert_eq!(
+            code(&lg(
+                cwd,
+                root,
+                &["publish", &ds, first.to_str().unwrap(), "--version", "v1"]
+            )),
+            0
+        );
         let before = sealed_objects(root, &ds);
         let mut child = Command::new(env!("CARGO_BIN_EXE_lastgood"))
             .current_dir(cwd)
-            .args(["--root", root, "publish", &ds, big.to_str().unwrap(), "--version", "v2"])
+            .args([
+                "--root",
+                root,
+                "publish",
+                &ds,
+                big.to_str().unwrap(),
+                "--version",
+                "v2",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -429,10 +482,20 @@ fn sigkill_mid_publish(root: &str) {
         let r: Resolved = ok_json(&lg(cwd, root, &["resolve", &ds, "--json"]));
         assert!(r.version == "v1" || r.version == "v2");
         let after = sealed_objects(root, &ds);
-        assert!(before.iter().all(|o| after.contains(o)), "nothing sealed changed");
-        let again = lg(cwd, root, &["publish", &ds, big.to_str().unwrap(), "--version", "v2"]);
+        assert!(
+            before.iter().all(|o| after.contains(o)),
+            "nothing sealed changed"
+        );
+        let again = lg(
+            cwd,
+            root,
+            &["publish", &ds, big.to_str().unwrap(), "--version", "v2"],
+        );
         assert_eq!(code(&again), 0, "{}", stderr(&again));
-        assert_eq!(ok_json::<Resolved>(&lg(cwd, root, &["resolve", &ds, "--json"])).version, "v2");
+        assert_eq!(
+            ok_json::<Resolved>(&lg(cwd, root, &["resolve", &ds, "--json"])).version,
+            "v2"
+        );
         assert!(doctor(cwd, root, &ds).ok);
     }
 }
