@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use lastgood::faults::CountingStore;
+use lastgood::faults::{Fault, FaultyStore};
 use lastgood::gates::{self, Validations};
 use lastgood::ops::publish::{PublishOptions, publish};
 use lastgood::ops::resolve::{At, resolve};
@@ -184,7 +184,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 publish_version(&ds, &src.join(id).display().to_string(), id).await?;
             }
             let _ = std::fs::remove_dir_all(&src);
-            let counting = Arc::new(CountingStore::new(plain.object_store()));
+            let counting = Arc::new(FaultyStore::new(plain.object_store(), Fault::Never));
             let counted = Dataset::new(
                 Store::with_store(
                     counting.clone(),

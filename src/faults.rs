@@ -1,4 +1,5 @@
-//! Fault injection for tests: a store wrapper that fails, or kills the process at, the Nth write.
+//! Fault injection for tests: a store wrapper that fails, or kills the process at, the Nth write,
+//! and counts every request (the benchmark uses `Fault::Never` for that alone).
 //!
 //! Writes are `put_opts` and `put_multipart_opts` (deletes count too), in the order the operation
 //! makes them, so "cut after N writes" walks a publish through each of its steps. The binary honours
@@ -29,6 +30,8 @@ pub enum Fault {
     AbortAfter(u64),
     /// Every second write attempt fails: a flaky store that retries get through.
     FailEveryOther,
+    /// Nothing fails: the wrapper only counts (the benchmark counts requests per operation).
+    Never,
 }
 
 impl Fault {
@@ -46,6 +49,7 @@ pub struct FaultyStore {
     inner: Arc<dyn ObjectStore>,
     fault: Fault,
     writes: AtomicU64,
+    requests: AtomicU64,
 }
 
 impl FaultyStore {
@@ -54,7 +58,17 @@ impl FaultyStore {
             inner,
             fault,
             writes: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
         }
+    }
+
+    /// Requests of any kind so far (a list counts as one).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    fn read(&self) {
+        self.requests.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Writes attempted so far.
@@ -63,6 +77,7 @@ impl FaultyStore {
     }
 
     fn write(&self, location: &Path) -> Result<()> {
+        self.read();
         let n = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
         match self.fault {
             Fault::AbortAfter(limit) if n > limit => {
@@ -110,10 +125,12 @@ impl ObjectStore for FaultyStore {
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        self.read();
         self.inner.get_opts(location, options).await
     }
 
     async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        self.read();
         self.inner.get_ranges(location, ranges).await
     }
 
@@ -128,102 +145,17 @@ impl ObjectStore for FaultyStore {
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        self.read();
         self.inner.list(prefix)
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        self.read();
         self.inner.list_with_delimiter(prefix).await
     }
 
     async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
         self.write(to)?;
-        self.inner.copy_opts(from, to, options).await
-    }
-}
-
-/// Counts every request made through it: how the benchmark shows that pointer operations make a
-/// constant number of requests whatever the history length.
-#[derive(Debug)]
-pub struct CountingStore {
-    inner: Arc<dyn ObjectStore>,
-    requests: AtomicU64,
-}
-
-impl CountingStore {
-    pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
-        CountingStore {
-            inner,
-            requests: AtomicU64::new(0),
-        }
-    }
-
-    /// Requests so far (a list counts as one).
-    pub fn requests(&self) -> u64 {
-        self.requests.load(Ordering::SeqCst)
-    }
-
-    fn count(&self) {
-        self.requests.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl fmt::Display for CountingStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CountingStore({})", self.inner)
-    }
-}
-
-#[async_trait]
-impl ObjectStore for CountingStore {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> Result<PutResult> {
-        self.count();
-        self.inner.put_opts(location, payload, opts).await
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> Result<Box<dyn MultipartUpload>> {
-        self.count();
-        self.inner.put_multipart_opts(location, opts).await
-    }
-
-    async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
-        self.count();
-        self.inner.get_opts(location, options).await
-    }
-
-    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
-        self.count();
-        self.inner.get_ranges(location, ranges).await
-    }
-
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, Result<Path>>,
-    ) -> BoxStream<'static, Result<Path>> {
-        self.count();
-        self.inner.delete_stream(locations)
-    }
-
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.count();
-        self.inner.list(prefix)
-    }
-
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
-        self.count();
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
-        self.count();
         self.inner.copy_opts(from, to, options).await
     }
 }
