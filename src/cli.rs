@@ -76,6 +76,62 @@ pub enum Command {
     /// Show, list or move the read pointer
     #[command(subcommand)]
     Pointer(PointerCommand),
+    /// Stop promotion: publishes still seal and gate, but exit 4 instead of promoting
+    #[command(
+        after_help = "Example:\n  lastgood freeze churn_scores --reason \"investigating INC-2041\"\n\nReverts still work while frozen. Exit codes: 0 frozen (or already frozen)"
+    )]
+    Freeze {
+        dataset: String,
+        /// Why (recorded in history, shown to every refused publish)
+        #[arg(long, required = true, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Resume promotion after a freeze
+    #[command(
+        after_help = "Example:\n  lastgood unfreeze churn_scores --reason \"INC-2041 resolved\""
+    )]
+    Unfreeze {
+        dataset: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Protect a sealed version from gc
+    #[command(
+        after_help = "Example:\n  lastgood pin churn_scores 20261119T020000000Z-9f8e7d6c --reason \"Q4 audit\""
+    )]
+    Pin {
+        dataset: String,
+        version: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Remove a pin
+    #[command(after_help = "Example:\n  lastgood unpin churn_scores 20261119T020000000Z-9f8e7d6c")]
+    Unpin {
+        dataset: String,
+        version: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Delete old versions safely (plan first; every deletion recorded in history)
+    #[command(
+        after_help = "Examples:\n  lastgood gc churn_scores --dry-run\n  lastgood gc churn_scores --keep 10 --older-than 30d\n\nNever deleted: the current version, the last-known-good, pinned versions, the last --keep versions the pointer held, anything younger than --grace (a publish in flight), and data files a kept version refers to."
+    )]
+    Gc {
+        dataset: String,
+        /// Keep the last N versions the pointer held
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        keep: usize,
+        /// Only delete versions older than this: 30d, 12h, 2w
+        #[arg(long, value_name = "AGE")]
+        older_than: Option<String>,
+        /// Never touch anything younger than this (a publish in flight)
+        #[arg(long, value_name = "AGE", default_value = "1h")]
+        grace: String,
+        /// Print the plan; delete nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// List the versions of a dataset
     #[command(after_help = "Example:\n  lastgood versions churn_scores")]
     Versions { dataset: String },

@@ -11,7 +11,7 @@ use clap::Parser;
 use lastgood::config::Config;
 use lastgood::names::parse_pair;
 use lastgood::ops::validate::{self, Rules};
-use lastgood::ops::{doctor, publish, resolve, revert, set, status, versions};
+use lastgood::ops::{doctor, freeze, gc, pin, publish, resolve, revert, set, status, versions};
 use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId};
 use serde::Serialize;
 
@@ -190,6 +190,15 @@ async fn run(cli: Cli) -> Result<Done> {
             };
             let out = publish::publish(&ds, &env.ctx, opts).await?;
             let text = render(json, quiet, &out, output::publish);
+            if let Some(why) = &out.frozen {
+                return Ok(Done {
+                    out: text,
+                    failure: Some((
+                        4,
+                        format!("{}/{} not promoted: {why}", out.dataset, out.version),
+                    )),
+                });
+            }
             if !out.passed && !out.promoted {
                 let pointer = match &out.baseline {
                     Some(b) => format!("the pointer stays at {b}"),
@@ -289,6 +298,51 @@ async fn run(cli: Cli) -> Result<Done> {
             )
             .await?;
             render(json, quiet, &out, output::moved)
+        }
+        Command::Freeze { dataset, reason } => {
+            let out = freeze::freeze(&env.dataset(&dataset)?, &env.ctx, &reason).await?;
+            render(json, quiet, &out, output::mark)
+        }
+        Command::Unfreeze { dataset, reason } => {
+            let out =
+                freeze::unfreeze(&env.dataset(&dataset)?, &env.ctx, reason.as_deref()).await?;
+            render(json, quiet, &out, output::mark)
+        }
+        Command::Pin {
+            dataset,
+            version,
+            reason,
+        } => {
+            let ds = env.dataset(&dataset)?;
+            let v = VersionId::new(version)?;
+            let out = pin::pin(&ds, &env.ctx, &v, reason.as_deref()).await?;
+            render(json, quiet, &out, output::mark)
+        }
+        Command::Unpin {
+            dataset,
+            version,
+            reason,
+        } => {
+            let ds = env.dataset(&dataset)?;
+            let v = VersionId::new(version)?;
+            let out = pin::unpin(&ds, &env.ctx, &v, reason.as_deref()).await?;
+            render(json, quiet, &out, output::mark)
+        }
+        Command::Gc {
+            dataset,
+            keep,
+            older_than,
+            grace,
+            dry_run,
+        } => {
+            let opts = gc::GcOptions {
+                keep,
+                older_than: older_than.as_deref().map(gc::parse_age).transpose()?,
+                grace: gc::parse_age(&grace)?,
+                dry_run,
+            };
+            let out = gc::gc(&env.dataset(&dataset)?, &env.ctx, &opts).await?;
+            render(json, quiet, &out, output::gc)
         }
         Command::Versions { dataset } => {
             let out = versions::list(&env.dataset(&dataset)?).await?;

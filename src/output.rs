@@ -3,12 +3,14 @@
 use std::fmt::Write as _;
 
 use lastgood::gates::{GateResult, Outcome, Report, Severity};
+use lastgood::ops::freeze::MarkOutcome;
+use lastgood::ops::gc::GcOutcome;
 use lastgood::ops::publish::PublishOutcome;
 use lastgood::ops::resolve::Resolved;
 use lastgood::ops::set::MoveOutcome;
 use lastgood::ops::status::PointerStatus;
 use lastgood::ops::versions::{VersionDetail, VersionRow};
-use lastgood::pointer::LogEntry;
+use lastgood::pointer::{Action, LogEntry};
 
 /// A plain aligned table: a header and rows.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -227,6 +229,26 @@ pub fn status(s: &PointerStatus) -> String {
                 s.reverted.join(", ")
             },
         ),
+        (
+            "frozen",
+            match &s.frozen {
+                Some(f) => format!(
+                    "YES since {} by {}: {} (publishes exit 4)",
+                    f.at.format("%Y-%m-%d %H:%M UTC"),
+                    f.actor,
+                    f.reason
+                ),
+                None => "no".into(),
+            },
+        ),
+        (
+            "pinned",
+            if s.pinned.is_empty() {
+                "-".into()
+            } else {
+                s.pinned.join(", ")
+            },
+        ),
         ("rows", s.rows.map(|r| r.to_string()).unwrap_or_default()),
         ("files", s.files.map(|r| r.to_string()).unwrap_or_default()),
         ("pointer file", s.pointer_file.clone()),
@@ -245,8 +267,17 @@ pub fn history(entries: &[LogEntry]) -> String {
                 e.seq.to_string(),
                 e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 format!("{}{}", e.action.as_str(), if e.forced { "!" } else { "" }),
-                or_dash(e.from.as_ref().map(|v| v.as_str())),
-                or_dash(e.to.as_ref().map(|v| v.as_str())),
+                if e.action.moves() {
+                    or_dash(e.from.as_ref().map(|v| v.as_str()))
+                } else {
+                    "-".into()
+                },
+                match e.action {
+                    _ if e.action.moves() => or_dash(e.to.as_ref().map(|v| v.as_str())),
+                    Action::Pin | Action::Unpin => or_dash(e.subject.as_ref().map(|v| v.as_str())),
+                    Action::Gc => format!("{} deleted", e.deleted().len()),
+                    _ => "-".into(),
+                },
                 e.actor.clone(),
                 or_dash(e.reason.as_deref()),
             ]
@@ -388,4 +419,112 @@ pub fn doctor(r: &lastgood::ops::doctor::DoctorReport) -> String {
 
 pub fn resolved_urls(r: &Resolved) -> String {
     r.files.iter().map(|f| format!("{}\n", f.url)).collect()
+}
+
+pub fn mark(o: &MarkOutcome) -> String {
+    let what = match o.action.as_str() {
+        "freeze" => format!(
+            "{} is frozen: publishes seal and gate but do not promote",
+            o.dataset
+        ),
+        "unfreeze" => format!("{} is not frozen: publishes promote again", o.dataset),
+        "pin" => format!(
+            "{} of {} is pinned: gc keeps it",
+            or_dash(o.version.as_deref()),
+            o.dataset
+        ),
+        _ => format!(
+            "{} of {} is not pinned",
+            or_dash(o.version.as_deref()),
+            o.dataset
+        ),
+    };
+    if o.changed {
+        format!("{what} (history #{})\n", o.seq)
+    } else {
+        format!("{what} (already so; nothing written)\n")
+    }
+}
+
+pub fn gc(o: &GcOutcome) -> String {
+    let mut out = String::new();
+    if o.deleted.is_empty() {
+        let _ = writeln!(
+            out,
+            "gc {}: nothing to delete ({} versions kept)",
+            o.dataset,
+            o.kept.len()
+        );
+    } else {
+        let rows: Vec<Vec<String>> = o
+            .deleted
+            .iter()
+            .map(|d| {
+                vec![
+                    d.version.clone(),
+                    d.created_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    if d.sealed { "sealed" } else { "unsealed" }.to_string(),
+                    d.objects.to_string(),
+                    bytes(d.bytes),
+                    d.referenced.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &[
+                "DELETE",
+                "CREATED (UTC)",
+                "WAS",
+                "OBJECTS",
+                "SIZE",
+                "FILES STILL REFERENCED",
+            ],
+            &rows,
+        ));
+    }
+    let rows: Vec<Vec<String>> = o
+        .kept
+        .iter()
+        .map(|k| vec![k.version.clone(), k.why.join(",")])
+        .collect();
+    if !rows.is_empty() {
+        out.push('\n');
+        out.push_str(&table(&["KEEP", "WHY"], &rows));
+    }
+    let _ = match (o.dry_run, o.seq) {
+        (true, _) => writeln!(
+            out,
+            "\ndry run: would delete {} version(s), {} objects, {}; nothing deleted",
+            o.deleted.len(),
+            o.objects,
+            bytes(o.bytes)
+        ),
+        (false, Some(seq)) => writeln!(
+            out,
+            "\ndeleted {} version(s), {} objects, {} (history #{seq})",
+            o.deleted.len(),
+            o.objects,
+            bytes(o.bytes)
+        ),
+        (false, None) => Ok(()),
+    };
+    out
+}
+
+/// 1.5 MiB, 230 KiB, 12 B.
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }

@@ -104,7 +104,10 @@ impl Store {
         }
         let base = Path::from_iter(segments.iter().map(String::as_str));
         Ok(Store {
-            inner: Arc::new(object_store::local::LocalFileSystem::new()),
+            // Deletes (gc) take empty folders with them, so a collected version leaves no folder behind.
+            inner: Arc::new(
+                object_store::local::LocalFileSystem::new().with_automatic_cleanup(true),
+            ),
             base,
             store_url: Url::parse("file:///").expect("static url"),
             display: abs.display().to_string(),
@@ -337,6 +340,14 @@ impl Store {
         }
         writer.finish().await.map_err(|e| Error::store(ctx(), e))?;
         Ok(Put::Created)
+    }
+
+    /// Deletes an object; one already gone is fine.
+    pub async fn delete(&self, path: &Path) -> Result<()> {
+        match retrying(|| self.inner.delete(path)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::store(format!("deleting {}", self.url_of(path)), e)),
+        }
     }
 
     /// The names of the "folders" directly under `prefix`.

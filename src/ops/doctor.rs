@@ -62,6 +62,12 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
             .buffered(16)
             .collect()
             .await;
+    // Versions a later gc deleted are named by old entries, and no longer sealed: fine.
+    let collected: std::collections::BTreeSet<VersionId> = entries
+        .iter()
+        .filter_map(|(_, e)| e.as_ref().ok().and_then(|e| e.as_ref()))
+        .flat_map(|(e, _)| e.deleted())
+        .collect();
     let mut state = State::default();
     let mut prev: Option<String> = None;
     for (seq, e) in entries {
@@ -96,8 +102,8 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
             ));
         }
         if let Some(to) = &e.to {
-            let expected = state.moved(e.action, to);
-            if e.state != expected {
+            let expected = state.after(&e);
+            if expected.as_ref() != Some(&e.state) {
                 problems.push(problem(
                     "log",
                     seq,
@@ -117,6 +123,7 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
                         ));
                     }
                 }
+                Ok(None) if collected.contains(to) => {}
                 Ok(None) => problems.push(problem(
                     "log",
                     seq,
@@ -136,17 +143,25 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
     for id in &ids {
         match ds.sealed(id).await {
             Ok(Some(s)) => sealed.push((id.clone(), s)),
+            // A collected version's folder may still hold files later versions refer to.
+            Ok(None) if collected.contains(id) => {}
             Ok(None) => unsealed.push(id.to_string()),
             Err(e) => problems.push(problem("version", id, e)),
         }
     }
-    let checks: Vec<(VersionId, String, u64, Option<String>)> =
-        futures::stream::iter(sealed.iter().flat_map(|(id, s)| {
+    // Each file once, though many versions may list it (carried-forward partitions).
+    let mut seen = std::collections::BTreeSet::new();
+    let files: Vec<(VersionId, manifest::FileEntry)> = sealed
+        .iter()
+        .flat_map(|(id, s)| {
             s.manifest
                 .files
                 .iter()
                 .map(move |f| (id.clone(), f.clone()))
-        }))
+        })
+        .filter(|(_, f)| seen.insert(f.path.clone()))
+        .collect();
+    let checks: Vec<(VersionId, String, u64, Option<String>)> = futures::stream::iter(files)
         .map(|(id, f)| async move {
             let why = verify_file(ds, &f).await;
             Ok::<_, Error>((id, f.path, f.size, why))

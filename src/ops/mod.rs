@@ -2,6 +2,9 @@
 //! returns a serializable outcome: the CLI prints it as a table or, with `--json`, as is.
 
 pub mod doctor;
+pub mod freeze;
+pub mod gc;
+pub mod pin;
 pub mod publish;
 pub mod resolve;
 pub mod revert;

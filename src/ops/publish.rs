@@ -71,6 +71,9 @@ pub struct PublishOutcome {
     pub gates: Vec<GateResult>,
     /// Dataset-relative path of the stored gate report.
     pub report: Option<String>,
+    /// Why a judged version was not promoted: the dataset is frozen (exit 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<String>,
 }
 
 /// `content/<hash>.json`: which version holds this content.
@@ -202,6 +205,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         passed: true,
         gates: Vec::new(),
         report: None,
+        frozen: None,
     };
 
     const JUDGEMENTS: u32 = 3;
@@ -258,6 +262,10 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         if opts.no_promote || (!outcome.passed && !opts.force) {
             return Ok(outcome);
         }
+        if let Some(why) = crate::ops::freeze::frozen_refusal(ds, &head.state()) {
+            outcome.frozen = Some(why);
+            return Ok(outcome);
+        }
         let result = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
             let current = head.version();
             if current == Some(&id) {
@@ -271,6 +279,9 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                     show(current)
                 )));
             }
+            if let Some(why) = crate::ops::freeze::frozen_refusal(ds, &head.state()) {
+                return Err(Error::Refused(why));
+            }
             let reverted = head.state().is_reverted(&id);
             if reverted && !opts.force {
                 return Err(Error::Refused(format!(
@@ -279,11 +290,10 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                 )));
             }
             Ok(Some(Move {
-                action: Action::Promote,
-                to: id.clone(),
                 reason: opts.reason.clone().or_else(|| opts.message.clone()),
                 forced: reverted || !outcome.passed,
                 verdict: Some(verdict.clone()),
+                ..Move::to(Action::Promote, id.clone())
             }))
         })
         .await;

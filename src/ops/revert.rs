@@ -62,11 +62,9 @@ pub async fn revert(
             return Err(Error::Refused(format!("version {target} of {} was reverted too; pass --force to use it", ds.name())));
         }
         Ok(Some(Move {
-            action: Action::Revert,
-            to: target,
             reason: Some(reason.to_string()),
             forced: reverted || to_failed_gates,
-            verdict: None,
+            ..Move::to(Action::Revert, target)
         }))
     })
     .await?;

@@ -55,6 +55,9 @@ pub async fn set(
         if head.version() == Some(to) {
             return Ok(None);
         }
+        if let Some(why) = crate::ops::freeze::frozen_refusal(ds, &head.state()) {
+            return Err(Error::Refused(why));
+        }
         let reverted = head.state().is_reverted(to);
         if reverted && !force {
             return Err(Error::Refused(format!(
@@ -63,11 +66,9 @@ pub async fn set(
             )));
         }
         Ok(Some(Move {
-            action: Action::Set,
-            to: to.clone(),
             reason: Some(reason.to_string()),
             forced: reverted || gates_failed,
-            verdict: None,
+            ..Move::to(Action::Set, to.clone())
         }))
     })
     .await?;

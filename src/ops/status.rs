@@ -21,6 +21,10 @@ pub struct PointerStatus {
     pub reason: Option<String>,
     pub last_known_good: Option<String>,
     pub reverted: Vec<String>,
+    /// Versions protected from gc.
+    pub pinned: Vec<String>,
+    /// Set while the dataset is frozen (nothing is promoted).
+    pub frozen: Option<pointer::Frozen>,
     pub rows: Option<u64>,
     pub files: Option<usize>,
     pub manifest_checksum: Option<String>,
@@ -39,6 +43,8 @@ pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
         reason: None,
         last_known_good: None,
         reverted: vec![],
+        pinned: vec![],
+        frozen: None,
         rows: None,
         files: None,
         manifest_checksum: None,
@@ -62,10 +68,18 @@ pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
         status.manifest_checksum = Some(sealed.checksum);
     }
     status.version = state.version.as_ref().map(|v| v.to_string());
-    status.action = Some(e.action.as_str().to_string());
-    status.actor = Some(e.actor.clone());
-    status.at = Some(e.at);
-    status.reason = e.reason.clone();
+    // Who moved the pointer there: the head, unless marks (freeze, pin, gc) came after the move.
+    let moved = match state.moved_at_seq {
+        Some(s) if s != head.seq => pointer::read_entry(ds, s).await?.map(|(e, _)| e),
+        _ => None,
+    };
+    let mover = moved.as_ref().unwrap_or(e);
+    status.action = Some(mover.action.as_str().to_string());
+    status.actor = Some(mover.actor.clone());
+    status.at = Some(mover.at);
+    status.reason = mover.reason.clone();
+    status.pinned = state.pinned.iter().map(|v| v.to_string()).collect();
+    status.frozen = state.frozen.clone();
     status.last_known_good = state.last_known_good().map(|v| v.to_string());
     status.reverted = state.reverted.iter().map(|v| v.to_string()).collect();
     pointer::sync_pointer_file(ds, &head).await?;

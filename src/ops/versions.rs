@@ -21,7 +21,7 @@ pub struct VersionRow {
     pub files: Option<usize>,
     pub bytes: Option<u64>,
     pub parent: Option<String>,
-    /// Any of "current", "last-known-good", "known-good", "reverted".
+    /// Any of "current", "last-known-good", "known-good", "reverted", "pinned".
     pub status: Vec<String>,
     pub message: Option<String>,
     pub meta: BTreeMap<String, String>,
@@ -39,6 +39,9 @@ fn status_of(state: &State, v: &VersionId) -> Vec<String> {
     }
     if state.is_reverted(v) {
         s.push("reverted".to_string());
+    }
+    if state.is_pinned(v) {
+        s.push("pinned".to_string());
     }
     s
 }

@@ -25,6 +25,14 @@ pub enum Action {
     Set,
     /// `pointer revert`: the current version was judged bad and the pointer moved back.
     Revert,
+    /// `freeze`: publishes still seal and gate, but nothing is promoted until `unfreeze`.
+    Freeze,
+    Unfreeze,
+    /// `pin`: the version named in `subject` is protected from gc.
+    Pin,
+    Unpin,
+    /// `gc`: versions were deleted (listed in `detail`); the pointer stays.
+    Gc,
 }
 
 impl Action {
@@ -33,7 +41,17 @@ impl Action {
             Action::Promote => "promote",
             Action::Set => "set",
             Action::Revert => "revert",
+            Action::Freeze => "freeze",
+            Action::Unfreeze => "unfreeze",
+            Action::Pin => "pin",
+            Action::Unpin => "unpin",
+            Action::Gc => "gc",
         }
+    }
+
+    /// Whether the action moves the pointer (the others only change marks: freeze, pins, gc).
+    pub fn moves(&self) -> bool {
+        matches!(self, Action::Promote | Action::Set | Action::Revert)
     }
 }
 
@@ -48,6 +66,24 @@ pub struct State {
     pub known_good: Vec<VersionId>,
     /// Versions a revert moved away from; not promoted again without `--force`.
     pub reverted: Vec<VersionId>,
+    /// Versions protected from gc (`pin`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pinned: Vec<VersionId>,
+    /// Set while the dataset is frozen: nothing is promoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<Frozen>,
+    /// The entry that last moved the pointer (later entries may be marks: freeze, pin, gc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_at_seq: Option<u64>,
+}
+
+/// Who froze a dataset, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Frozen {
+    pub reason: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
 }
 
 impl State {
@@ -57,6 +93,45 @@ impl State {
 
     pub fn is_reverted(&self, v: &VersionId) -> bool {
         self.reverted.contains(v)
+    }
+
+    pub fn is_pinned(&self, v: &VersionId) -> bool {
+        self.pinned.contains(v)
+    }
+
+    /// The state after an entry's action: how writers compute `state` and how doctor replays it.
+    /// `None` when the entry lacks what its action needs (a move without `to`, a pin without
+    /// `subject`).
+    pub fn after(&self, e: &LogEntry) -> Option<State> {
+        let mut next = self.clone();
+        match e.action {
+            Action::Promote | Action::Set | Action::Revert => {
+                let mut next = self.moved(e.action, e.to.as_ref()?);
+                next.moved_at_seq = Some(e.seq);
+                return Some(next);
+            }
+            Action::Freeze => {
+                next.frozen = Some(Frozen {
+                    reason: e.reason.clone().unwrap_or_default(),
+                    actor: e.actor.clone(),
+                    at: e.at,
+                });
+            }
+            Action::Unfreeze => next.frozen = None,
+            Action::Pin => {
+                let v = e.subject.as_ref()?;
+                if !next.pinned.contains(v) {
+                    next.pinned.push(v.clone());
+                    next.pinned.sort();
+                }
+            }
+            Action::Unpin => next.pinned.retain(|p| Some(p) != e.subject.as_ref()),
+            Action::Gc => {
+                let gone = e.deleted();
+                next.known_good.retain(|v| !gone.contains(v));
+            }
+        }
+        Some(next)
     }
 
     /// The state after moving the pointer to `to`. A revert marks the version it leaves as reverted;
@@ -107,12 +182,36 @@ pub struct LogEntry {
     /// The gate verdict that allowed the move, when gates ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<serde_json::Value>,
+    /// The version a `pin` or `unpin` names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<VersionId>,
+    /// Action-specific facts: for `gc` the versions and files deleted; for a partition revert the
+    /// partitions and where they came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
     /// Checksum of the previous entry's bytes (none for seq 1): the log is a hash chain.
     pub prev: Option<String>,
     pub state: State,
 }
 
 impl LogEntry {
+    /// The versions a `gc` entry lists as deleted (empty for other actions).
+    pub fn deleted(&self) -> Vec<VersionId> {
+        if self.action != Action::Gc {
+            return Vec::new();
+        }
+        self.detail
+            .as_ref()
+            .and_then(|d| d.get("deleted"))
+            .and_then(|d| d.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().and_then(|s| VersionId::new(s).ok()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn to_bytes(&self) -> bytes::Bytes {
         let mut v = serde_json::to_vec_pretty(self).expect("log entry serializes");
         v.push(b'\n');

@@ -115,22 +115,50 @@ pub async fn read_head(ds: &Dataset) -> Result<Head> {
     })
 }
 
-/// A pointer move, decided against a head.
+/// A log entry to append, decided against a head: a move of the pointer, or a mark that leaves it
+/// where it is (freeze, pin, gc).
 #[derive(Debug, Clone)]
 pub struct Move {
     pub action: Action,
-    pub to: VersionId,
+    /// Where the pointer goes; ignored by marks, which keep the current version.
+    pub to: Option<VersionId>,
+    /// The version a pin or unpin names.
+    pub subject: Option<VersionId>,
     pub reason: Option<String>,
     pub forced: bool,
     pub verdict: Option<serde_json::Value>,
+    pub detail: Option<serde_json::Value>,
+}
+
+impl Move {
+    /// Move the pointer to `to`.
+    pub fn to(action: Action, to: VersionId) -> Move {
+        Move {
+            to: Some(to),
+            ..Move::mark(action)
+        }
+    }
+
+    /// Change the state without moving the pointer.
+    pub fn mark(action: Action) -> Move {
+        Move {
+            action,
+            to: None,
+            subject: None,
+            reason: None,
+            forced: false,
+            verdict: None,
+            detail: None,
+        }
+    }
 }
 
 /// Appends the move `decide` makes from the current head, retrying on a lost position as long as
 /// `decide` still agrees on the new head. `decide` returns `Ok(None)` when there is nothing to do
 /// (the pointer already is where it should be), an error to refuse, or the move.
 ///
-/// Returns the entry written (or the head entry when there was nothing to do) and the target's
-/// manifest, and leaves the pointer file in step with the log.
+/// Returns the entry written (or the head entry when there was nothing to do) and whether one was
+/// written, and leaves the pointer file in step with the log.
 pub async fn commit<F>(
     ds: &Dataset,
     actor: &str,
@@ -152,24 +180,49 @@ where
             sync_pointer_file(ds, &head).await?;
             return Ok((entry, false));
         };
-        let target = ds.require(&mv.to).await?;
         let state = head.state();
-        let entry = LogEntry {
+        let (to, target) = if mv.action.moves() {
+            let to = mv
+                .to
+                .clone()
+                .ok_or_else(|| Error::Input(format!("a {} needs a version", mv.action.as_str())))?;
+            let target = ds.require(&to).await?;
+            (Some(to), Some(target))
+        } else {
+            // A mark keeps the pointer, and the checksum recorded when it moved there.
+            match &state.version {
+                Some(v) => {
+                    let recorded = head
+                        .entry
+                        .as_ref()
+                        .and_then(|e| e.manifest_checksum.clone());
+                    let target = ds.require_verified(v, recorded.as_deref()).await?;
+                    (Some(v.clone()), Some(target))
+                }
+                None => (None, None),
+            }
+        };
+        let mut entry = LogEntry {
             format: entry::FORMAT.into(),
             format_version: entry::FORMAT_VERSION,
             seq: head.seq + 1,
             action: mv.action,
             from: state.version.clone(),
-            to: Some(mv.to.clone()),
+            to: to.clone(),
             actor: actor.to_string(),
             at,
             reason: mv.reason.clone(),
             forced: mv.forced,
-            manifest_checksum: Some(target.checksum.clone()),
+            manifest_checksum: target.as_ref().map(|t| t.checksum.clone()),
             verdict: mv.verdict.clone(),
+            subject: mv.subject.clone(),
+            detail: mv.detail.clone(),
             prev: head.checksum.clone(),
-            state: state.moved(mv.action, &mv.to),
+            state: State::default(),
         };
+        entry.state = state
+            .after(&entry)
+            .ok_or_else(|| Error::Input(format!("a {} needs a version", mv.action.as_str())))?;
         let put = ds
             .store
             .create(&ds.layout.log_entry(entry.seq), entry.to_bytes())
@@ -180,18 +233,20 @@ where
                 .await?
                 .is_some_and(|(e, _)| e == entry);
         if won {
-            write_pointer_file(ds, &entry, &target).await.map_err(|e| {
+            if let Some(target) = &target {
+                write_pointer_file(ds, &entry, target).await.map_err(|e| {
                     Error::io(
                         format!(
                             "the pointer of {} moved to {} (history #{}) but its pointer file was not rewritten; `lastgood pointer show {}` repairs it",
                             ds.name(),
-                            mv.to,
+                            target.manifest.version,
                             entry.seq,
                             ds.name()
                         ),
                         std::io::Error::other(e.to_string()),
                     )
                 })?;
+            }
             let head = Head {
                 seq: entry.seq,
                 entry: Some(entry.clone()),

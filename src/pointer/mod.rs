@@ -14,6 +14,6 @@ mod entry;
 mod file;
 mod log;
 
-pub use entry::{Action, KNOWN_GOOD_DEPTH, LogEntry, State};
+pub use entry::{Action, Frozen, KNOWN_GOOD_DEPTH, LogEntry, State};
 pub use file::{PointerFile, PointerFileEntry};
 pub use log::{Head, Move, commit, history, read_entry, read_head, sync_pointer_file};

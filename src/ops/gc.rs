@@ -1,0 +1,333 @@
+//! `lastgood gc`: delete old versions, never one that anybody may still read or need.
+//!
+//! 1. Plan. A version is kept when it is current, the last-known-good, pinned, one of the last
+//!    `--keep` versions the pointer held, younger than the grace period (a publish in flight), or
+//!    younger than `--older-than`. Every other version folder is collected: sealed versions nobody
+//!    points at, versions whose gates failed, and folders a publish left unsealed.
+//! 2. References. A data file is kept while any kept version's manifest lists it (partitioned
+//!    datasets carry files of earlier versions forward by reference), whatever folder it is in.
+//! 3. Record. One `gc` entry in the pointer log lists every version to be deleted, before any
+//!    deletion: the history says who collected what and when. The entry is refused if, meanwhile,
+//!    the pointer moved to a planned version or it was pinned. The state drops collected versions
+//!    from `known_good`.
+//! 4. Delete, per version: the content marker, then the manifest (the version is gone for readers
+//!    from here on), then its reports and unreferenced data files. An interrupted gc leaves an
+//!    unsealed folder, which the next gc collects.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::context::Context;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::names::VersionId;
+use crate::pointer::{self, Action, LogEntry, Move};
+
+#[derive(Debug, Clone)]
+pub struct GcOptions {
+    /// Keep the last N versions the pointer held.
+    pub keep: usize,
+    /// Only collect versions at least this old.
+    pub older_than: Option<Duration>,
+    /// Never touch anything younger: a publish may be uploading it.
+    pub grace: Duration,
+    pub dry_run: bool,
+}
+
+impl Default for GcOptions {
+    fn default() -> Self {
+        GcOptions {
+            keep: 5,
+            older_than: None,
+            grace: Duration::hours(1),
+            dry_run: false,
+        }
+    }
+}
+
+/// The shape of `gc --json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GcOutcome {
+    pub dataset: String,
+    pub dry_run: bool,
+    /// The history entry that recorded the deletions (none for a dry run or nothing to do).
+    pub seq: Option<u64>,
+    pub deleted: Vec<Collected>,
+    pub kept: Vec<Kept>,
+    /// Objects deleted (or, for a dry run, to be deleted) and their bytes.
+    pub objects: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Collected {
+    pub version: String,
+    pub sealed: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub objects: usize,
+    pub bytes: u64,
+    /// Data files left in place because a kept version refers to them.
+    pub referenced: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Kept {
+    pub version: String,
+    /// Why: current, last-known-good, pinned, recent, in-grace, younger-than-cutoff.
+    pub why: Vec<String>,
+}
+
+/// Parses `30d`, `12h`, `90m`, `45s`, `2w`.
+pub fn parse_age(s: &str) -> Result<Duration> {
+    let bad = || {
+        Error::input(format!(
+            "invalid age {s:?}: use a number and a unit, e.g. 30d, 12h, 90m, 2w"
+        ))
+    };
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let n: i64 = s[..split].parse().map_err(|_| bad())?;
+    let d = match &s[split..] {
+        "s" => Duration::try_seconds(n),
+        "m" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
+        "w" => Duration::try_weeks(n),
+        _ => None,
+    };
+    d.ok_or_else(bad)
+}
+
+struct Plan {
+    collect: Vec<Doomed>,
+    kept: Vec<Kept>,
+}
+
+struct Doomed {
+    version: VersionId,
+    created_at: Option<DateTime<Utc>>,
+    content_hash: Option<String>,
+    /// Every object of the folder to delete, manifest last among data (ordered at deletion).
+    objects: Vec<(object_store::path::Path, u64)>,
+    referenced: usize,
+}
+
+pub async fn gc(ds: &Dataset, ctx: &Context, opts: &GcOptions) -> Result<GcOutcome> {
+    let now = ctx.now();
+    let head = pointer::read_head(ds).await?;
+    let state = head.state();
+    let history = pointer::history(ds, None).await?;
+    let plan = plan(ds, &state, &history, now, opts).await?;
+    let mut out = GcOutcome {
+        dataset: ds.name().to_string(),
+        dry_run: opts.dry_run,
+        seq: None,
+        deleted: plan
+            .collect
+            .iter()
+            .map(|d| Collected {
+                version: d.version.to_string(),
+                sealed: d.content_hash.is_some(),
+                created_at: d.created_at,
+                objects: d.objects.len(),
+                bytes: d.objects.iter().map(|(_, b)| b).sum(),
+                referenced: d.referenced,
+            })
+            .collect(),
+        kept: plan.kept,
+        objects: 0,
+        bytes: 0,
+    };
+    out.objects = out.deleted.iter().map(|d| d.objects).sum();
+    out.bytes = out.deleted.iter().map(|d| d.bytes).sum();
+    if opts.dry_run || plan.collect.is_empty() {
+        return Ok(out);
+    }
+
+    let doomed: BTreeSet<VersionId> = plan.collect.iter().map(|d| d.version.clone()).collect();
+    let detail = json!({
+        "deleted": doomed.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+        "objects": out.objects,
+        "bytes": out.bytes,
+        "keep": opts.keep,
+        "older_than_s": opts.older_than.map(|d| d.num_seconds()),
+    });
+    let (entry, _) = pointer::commit(ds, &ctx.actor, now, |head| {
+        let s = head.state();
+        let now_protected = doomed.iter().find(|v| {
+            s.version.as_ref() == Some(v) || s.last_known_good() == Some(v) || s.is_pinned(v)
+        });
+        if let Some(v) = now_protected {
+            return Err(Error::Conflict(format!(
+                "{v} of {} became current, last-known-good or pinned while gc planned; run gc again",
+                ds.name()
+            )));
+        }
+        Ok(Some(Move {
+            detail: Some(detail.clone()),
+            reason: Some(format!("gc: {} version(s)", doomed.len())),
+            ..Move::mark(Action::Gc)
+        }))
+    })
+    .await?;
+    out.seq = Some(entry.seq);
+
+    for d in &plan.collect {
+        delete_version(ds, d).await?;
+    }
+    Ok(out)
+}
+
+async fn plan(
+    ds: &Dataset,
+    state: &pointer::State,
+    history: &[LogEntry],
+    now: DateTime<Utc>,
+    opts: &GcOptions,
+) -> Result<Plan> {
+    // The last N versions the pointer held, newest first.
+    let mut recent: Vec<VersionId> = Vec::new();
+    for e in history.iter().filter(|e| e.action.moves()) {
+        if let Some(v) = &e.to {
+            if !recent.contains(v) && recent.len() < opts.keep {
+                recent.push(v.clone());
+            }
+        }
+    }
+
+    let ids = ds.version_ids().await?;
+    let sealed = ds.sealed_many(&ids).await?;
+    let mut kept = Vec::new();
+    let mut doomed = Vec::new();
+    for (v, s) in sealed {
+        let mut why = Vec::new();
+        if state.version.as_ref() == Some(&v) {
+            why.push("current");
+        }
+        if state.last_known_good() == Some(&v) {
+            why.push("last-known-good");
+        }
+        if state.is_pinned(&v) {
+            why.push("pinned");
+        }
+        if recent.contains(&v) {
+            why.push("recent");
+        }
+        let objects = ds.store.list(&ds.layout.version_prefix(&v)).await?;
+        // A version's age: its seal; an unsealed folder's: its newest object.
+        let born = match &s {
+            Some(s) => Some(s.manifest.created_at),
+            None => objects.iter().map(|o| o.last_modified).max(),
+        };
+        let age = born.map(|b| now - b);
+        if age.is_none_or(|a| a < opts.grace) {
+            why.push("in-grace");
+        }
+        if let Some(min) = opts.older_than {
+            if age.is_none_or(|a| a < min) {
+                why.push("younger-than-cutoff");
+            }
+        }
+        if why.is_empty() {
+            doomed.push((v, s, born, objects));
+        } else {
+            kept.push((v, s, why));
+        }
+    }
+
+    // Files any kept version lists (wherever they are stored), and every object of a kept folder.
+    let mut referenced: BTreeSet<String> = BTreeSet::new();
+    for (_, s, _) in &kept {
+        if let Some(s) = s {
+            referenced.extend(s.manifest.files.iter().map(|f| f.path.clone()));
+        }
+    }
+    let prefix = ds.layout.prefix().clone();
+    let rel_of = |p: &object_store::path::Path| -> String {
+        p.prefix_match(&prefix)
+            .map(|parts| {
+                parts
+                    .map(|x| x.as_ref().to_string())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_default()
+    };
+    let collect = doomed
+        .into_iter()
+        .map(|(v, s, born, objects)| {
+            let (keep, go): (Vec<_>, Vec<_>) = objects
+                .into_iter()
+                .partition(|o| referenced.contains(&rel_of(&o.location)));
+            Doomed {
+                version: v,
+                created_at: born,
+                content_hash: s.map(|s| s.manifest.content_hash),
+                objects: go.into_iter().map(|o| (o.location, o.size)).collect(),
+                referenced: keep.len(),
+            }
+        })
+        .collect();
+    let kept = kept
+        .into_iter()
+        .map(|(v, _, why)| Kept {
+            version: v.to_string(),
+            why: why.into_iter().map(str::to_string).collect(),
+        })
+        .collect();
+    Ok(Plan { collect, kept })
+}
+
+/// Content marker, then manifest (unsealing), then the rest.
+async fn delete_version(ds: &Dataset, d: &Doomed) -> Result<()> {
+    if let Some(hash) = &d.content_hash {
+        let marker = ds.layout.content_marker(hash);
+        if let Some(b) = ds.store.get(&marker).await? {
+            let names_it = serde_json::from_slice::<serde_json::Value>(&b)
+                .ok()
+                .and_then(|m| {
+                    m.get("version")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                })
+                .is_some_and(|m| m == d.version.as_str());
+            if names_it {
+                ds.store.delete(&marker).await?;
+            }
+        }
+    }
+    let manifest = ds.layout.manifest(&d.version);
+    ds.store.delete(&manifest).await?;
+    futures::stream::iter(d.objects.iter().filter(|(p, _)| *p != manifest))
+        .map(|(p, _)| ds.store.delete(p))
+        .buffer_unordered(8)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+/// Every version a `gc` entry of the history deleted, with the entry's seq.
+pub fn collected(history: &[LogEntry]) -> BTreeMap<VersionId, u64> {
+    history
+        .iter()
+        .flat_map(|e| e.deleted().into_iter().map(move |v| (v, e.seq)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("30d").unwrap(), Duration::days(30));
+        assert_eq!(parse_age("12h").unwrap(), Duration::hours(12));
+        assert_eq!(parse_age("2w").unwrap(), Duration::weeks(2));
+        for bad in ["", "d", "30", "30x", "-1d", "1.5d"] {
+            assert_eq!(parse_age(bad).unwrap_err().exit_code(), 2, "{bad}");
+        }
+    }
+}
