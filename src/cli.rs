@@ -47,7 +47,7 @@ pub struct Cli {
 pub enum Command {
     /// Seal Parquet files as a new immutable version, then promote it
     #[command(
-        after_help = "Example:\n  lastgood publish churn_scores out/2026-11-21/ --meta model=churn-v1.14 --message nightly\n\nExit codes: 0 promoted (or an idempotent re-run), 2 bad input, 3 gates failed (sealed, not promoted), 4 refused, 5 the pointer moved meanwhile (run again)"
+        after_help = "Examples:\n  lastgood publish churn_scores out/2026-11-21/ --meta model=churn-v1.14 --message nightly\n  lastgood publish daily_scores out/part-0.parquet --partition date=2026-11-21\n\nExit codes: 0 promoted (or an idempotent re-run), 2 bad input, 3 gates failed (sealed, not promoted), 4 refused, 5 the pointer moved meanwhile (run again)"
     )]
     Publish(PublishArgs),
     /// Run the gates on a sealed version without moving anything
@@ -150,6 +150,9 @@ pub enum Command {
         /// Where the pointer was after this history entry
         #[arg(long)]
         seq: Option<u64>,
+        /// Only the files of this partition: k=v, or k=v/k2=v2 (repeatable)
+        #[arg(long, value_name = "K=V")]
+        partition: Vec<String>,
         #[arg(long, value_enum, default_value_t = ResolveFormat::Urls)]
         format: ResolveFormat,
     },
@@ -176,9 +179,14 @@ pub struct PublishArgs {
     /// The version id [default: UTC time + content hash]
     #[arg(long, value_name = "ID")]
     pub version: Option<String>,
-    /// Place the files under a Hive partition folder, k=v (repeatable)
+    /// Place the files under a Hive partition folder, k=v (repeatable). On a dataset declared
+    /// partitioned (partition_by in lastgood.toml), this partition is added or replaced and the
+    /// others are carried forward from the current version
     #[arg(long, value_name = "K=V")]
     pub partition: Vec<String>,
+    /// On a partitioned dataset: replace every partition (carry nothing forward)
+    #[arg(long)]
+    pub full: bool,
     /// Producer metadata recorded in the manifest, k=v (repeatable): model=churn-v1.14
     #[arg(long, value_name = "K=V")]
     pub meta: Vec<String>,
@@ -236,7 +244,7 @@ pub enum PointerCommand {
     },
     /// Move the pointer back to the last-known-good version and mark the current one reverted
     #[command(
-        after_help = "Examples:\n  lastgood pointer revert churn_scores --reason \"scores all 0.5 since 02:00\"\n  lastgood pointer revert churn_scores --to 20261119T020000000Z-9f8e7d6c --reason \"back to Tuesday\""
+        after_help = "Examples:\n  lastgood pointer revert churn_scores --reason \"scores all 0.5 since 02:00\"\n  lastgood pointer revert churn_scores --to 20261119T020000000Z-9f8e7d6c --reason \"back to Tuesday\"\n  lastgood pointer revert daily_scores --partition date=2026-11-19 --reason \"night 3 scored with a stale model\""
     )]
     Revert {
         dataset: String,
@@ -248,6 +256,9 @@ pub enum PointerCommand {
         /// Allow a --to version that was itself reverted
         #[arg(long)]
         force: bool,
+        /// Revert only this partition: k=v, or k=v/k2=v2 with several keys (repeatable)
+        #[arg(long, value_name = "K=V")]
+        partition: Vec<String>,
     },
 }
 

@@ -7,6 +7,11 @@
 //! [datasets.churn_scores]
 //! validations = "validations/churn_scores.toml"
 //! contract = "schemas/churn_scores.contract.json"
+//!
+//! [datasets.daily_scores]               # published one partition a night
+//! partition_by = ["date"]
+//! partition_types = { date = "date" }   # string (default), date, int
+//! compare = "partition"                 # gates: like with like (default), or "dataset"
 //! ```
 //!
 //! Relative paths (a local root, validations, contract) are relative to the config file's folder.
@@ -17,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::partition::{Compare, KeyType, Partitioning};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +41,32 @@ pub struct Config {
 pub struct DatasetConfig {
     pub validations: Option<PathBuf>,
     pub contract: Option<PathBuf>,
+    /// Partition keys, in folder order: the dataset is published a partition at a time.
+    pub partition_by: Option<Vec<String>>,
+    #[serde(default)]
+    pub partition_types: BTreeMap<String, KeyType>,
+    pub compare: Option<Compare>,
+}
+
+impl DatasetConfig {
+    /// The declared partitioning, if any.
+    pub fn partitioning(&self) -> Result<Option<Partitioning>> {
+        let Some(keys) = &self.partition_by else {
+            if !self.partition_types.is_empty() || self.compare.is_some() {
+                return Err(Error::input(
+                    "partition_types and compare need partition_by in the dataset's config",
+                ));
+            }
+            return Ok(None);
+        };
+        let p = Partitioning {
+            keys: keys.clone(),
+            types: self.partition_types.clone(),
+            compare: self.compare.unwrap_or_default(),
+        };
+        p.check_declaration()?;
+        Ok(Some(p))
+    }
 }
 
 impl Config {

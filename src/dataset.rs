@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::manifest::{self, Manifest};
 use crate::names::{DatasetName, VersionId};
-use crate::store::Store;
+use crate::store::{Put, Store};
 
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -70,6 +70,28 @@ impl Dataset {
             ))),
             _ => Ok(s),
         }
+    }
+
+    /// Writes a manifest create-if-absent: the version is sealed. A manifest already there (a
+    /// concurrent or interrupted run) must hold the same content.
+    pub async fn seal(&self, m: &Manifest) -> Result<Sealed> {
+        let id = &m.version;
+        if self
+            .store
+            .create(&self.layout.manifest(id), m.to_bytes())
+            .await?
+            == Put::Exists
+        {
+            let other = self.require(id).await?;
+            if other.manifest.content_hash != m.content_hash {
+                return Err(Error::Refused(format!(
+                    "version {id} of {} was sealed concurrently with other content",
+                    self.name()
+                )));
+            }
+            return Ok(other);
+        }
+        self.require(id).await
     }
 
     /// Every version folder under `versions/`, sealed or not, by id.

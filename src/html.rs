@@ -1,4 +1,4 @@
-//! One gate report as one self-contained HTML page, for the person deciding whether a version is good.
+//! One gate report as one self-contained HTML page, for whoever decides if a version is good.
 //!
 //! The page answers the questions of someone triaging a publish, in the order they ask them:
 //! 1. **Verdict**: PASSED or FAILED in a banner, the gates that blocked it, and what was judged
@@ -12,11 +12,11 @@
 //! 6. **Schema**: added columns and problems found by the schema and contract gates.
 //! 7. **Footer**: where the report, its validations and its contract came from.
 //!
-//! The page stands alone: inline CSS and SVG, no script, no fonts, no network, so it can be attached
-//! to a ticket or opened from an object store years later and still read the same. It works from the
-//! JSON rather than from the typed `Report` so that it renders any format version and anything
-//! damaged: a missing or mistyped field shows as "—" or is left out, never a panic. Every string
-//! taken from the report is escaped.
+//! The page stands alone: inline CSS and SVG, no script, no fonts, no network, so it can be
+//! attached to a ticket or opened from an object store years later and still read the same. It
+//! works from the JSON rather than from the typed `Report` so that it renders any format version
+//! and anything damaged: a missing or mistyped field shows as "—" or is left out, never a panic.
+//! Every string taken from the report is escaped.
 
 use std::fmt::{self, Display, Write};
 
@@ -27,29 +27,35 @@ const DASH: &str = "—";
 
 /// What the page can say that the report itself does not.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Context<'a> {
+pub struct PageContext<'a> {
     /// Where the report was read from (a path or URL), named in the footer.
     pub origin: Option<&'a str>,
 }
 
 /// The report as a complete HTML5 document.
 pub fn render(report: &Value) -> String {
-    render_with(report, &Context::default())
+    render_with(report, &PageContext::default())
 }
 
 /// The report as a complete HTML5 document, with what the caller knows about it.
-pub fn render_with(report: &Value, ctx: &Context) -> String {
+pub fn render_with(report: &Value, ctx: &PageContext) -> String {
     let mut out = String::with_capacity(64 * 1024);
     page(&mut out, report, ctx).expect("writing to a String cannot fail");
     out
 }
 
-fn page(out: &mut String, report: &Value, ctx: &Context) -> fmt::Result {
+fn page(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
     let gates = sorted_gates(report);
     let dataset = text(report, "dataset").unwrap_or(DASH);
     let version = text(report, "version").unwrap_or(DASH);
-    writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
-    writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")?;
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+    )?;
+    writeln!(
+        out,
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    )?;
     writeln!(
         out,
         "<title>{} · {} {} · lastgood gate report</title>",
@@ -155,7 +161,11 @@ fn sorted_gates(report: &Value) -> Vec<&Value> {
 }
 
 fn of_kind<'a>(gates: &[&'a Value], kind: &str) -> Vec<&'a Value> {
-    gates.iter().copied().filter(|g| text(g, "kind") == Some(kind)).collect()
+    gates
+        .iter()
+        .copied()
+        .filter(|g| text(g, "kind") == Some(kind))
+        .collect()
 }
 
 /// `name` or `name(column)`, as log entries name a gate result.
@@ -225,7 +235,13 @@ fn pct(rate: f64) -> String {
 
 /// A signed change in percentage points.
 fn pp(delta: f64) -> String {
-    let sign = if delta > 0.0 { "+" } else if delta < 0.0 { "−" } else { "±" };
+    let sign = if delta > 0.0 {
+        "+"
+    } else if delta < 0.0 {
+        "−"
+    } else {
+        "±"
+    };
     format!("{sign}{:.2} pp", delta.abs() * 100.0)
 }
 
@@ -266,11 +282,43 @@ fn show_fields(m: &Map<String, Value>) -> String {
             _ => format!("{k}: {}", show_inner(v)),
         })
         .collect();
-    if parts.is_empty() { DASH.to_string() } else { parts.join(", ") }
+    if parts.is_empty() {
+        DASH.to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// A value for a table cell, escaped: an object one field a line, anything else as [`show`] has it.
+fn fields_html(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Object(m)) if m.values().any(|v| !v.is_null()) => m
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{}: {}", Esc(k), Esc(&show(v))))
+            .collect::<Vec<_>>()
+            .join("<br>"),
+        Some(v) => Esc(&show(v)).to_string(),
+        None => DASH.to_string(),
+    }
+}
+
+/// Opens a table with the given column headings, up to its `<tbody>`.
+fn table_head(out: &mut String, class: &str, headings: &[&str]) -> fmt::Result {
+    write!(out, "<table class=\"{class}\">\n<thead><tr>")?;
+    for h in headings {
+        write!(out, "<th>{}</th>", Esc(h))?;
+    }
+    writeln!(out, "</tr></thead>\n<tbody>")
 }
 
 fn badge(out: &mut String, s: Status) -> fmt::Result {
-    write!(out, "<span class=\"badge {}\">{}</span>", s.class(), s.label())
+    write!(
+        out,
+        "<span class=\"badge {}\">{}</span>",
+        s.class(),
+        s.label()
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,16 +343,25 @@ fn verdict(out: &mut String, report: &Value, gates: &[&Value]) -> fmt::Result {
     writeln!(out, "<header class=\"verdict {class}\" id=\"verdict\">")?;
     writeln!(
         out,
-        "<div class=\"verdict-head\"><span class=\"verdict-icon\" aria-hidden=\"true\">{icon}</span>\
+        "<div class=\"verdict-head\">\
+         <span class=\"verdict-icon\" aria-hidden=\"true\">{icon}</span>\
          <h1>{}</h1><span class=\"verdict-sub\">{}</span></div>",
         verdict_word(report),
         Esc(&summary(gates))
     )?;
     if !blocked.is_empty() {
-        writeln!(out, "<p class=\"verdict-list\"><strong>Blocked by:</strong> {}</p>", code_list(&blocked))?;
+        writeln!(
+            out,
+            "<p class=\"verdict-list\"><strong>Blocked by:</strong> {}</p>",
+            code_list(&blocked)
+        )?;
     }
     if !warned.is_empty() {
-        writeln!(out, "<p class=\"verdict-list\"><strong>Warnings:</strong> {}</p>", code_list(&warned))?;
+        writeln!(
+            out,
+            "<p class=\"verdict-list\"><strong>Warnings:</strong> {}</p>",
+            code_list(&warned)
+        )?;
     }
     writeln!(out, "</header>")?;
     facts(out, report)
@@ -312,7 +369,8 @@ fn verdict(out: &mut String, report: &Value, gates: &[&Value]) -> fmt::Result {
 
 /// "17 gate results: 1 failed, 16 passed".
 fn summary(gates: &[&Value]) -> String {
-    let count = |pred: &dyn Fn(Status) -> bool| gates.iter().filter(|g| pred(Status::of(g))).count();
+    let count =
+        |pred: &dyn Fn(Status) -> bool| gates.iter().filter(|g| pred(Status::of(g))).count();
     let parts: Vec<String> = [
         (count(&|s| s == Status::Fail), "failed"),
         (count(&|s| s == Status::Error), "errored"),
@@ -333,7 +391,11 @@ fn summary(gates: &[&Value]) -> String {
 }
 
 fn code_list(items: &[String]) -> String {
-    items.iter().map(|s| format!("<code>{}</code>", Esc(s))).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("<code>{}</code>", Esc(s)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn facts(out: &mut String, report: &Value) -> fmt::Result {
@@ -344,18 +406,42 @@ fn facts(out: &mut String, report: &Value) -> fmt::Result {
     };
     let took = num(report, "duration_ms").map(|ms| format!("{} ms", fmt_num(ms)));
     let rows: [(&str, String, bool); 7] = [
-        ("Dataset", text(report, "dataset").unwrap_or(DASH).to_string(), true),
-        ("Version", text(report, "version").unwrap_or(DASH).to_string(), true),
+        (
+            "Dataset",
+            text(report, "dataset").unwrap_or(DASH).to_string(),
+            true,
+        ),
+        (
+            "Version",
+            text(report, "version").unwrap_or(DASH).to_string(),
+            true,
+        ),
         ("Baseline", baseline, true),
-        ("When", text(report, "at").unwrap_or(DASH).to_string(), false),
-        ("Who", text(report, "actor").unwrap_or(DASH).to_string(), false),
-        ("Purpose", text(report, "purpose").unwrap_or(DASH).to_string(), false),
+        (
+            "When",
+            text(report, "at").unwrap_or(DASH).to_string(),
+            false,
+        ),
+        (
+            "Who",
+            text(report, "actor").unwrap_or(DASH).to_string(),
+            false,
+        ),
+        (
+            "Purpose",
+            text(report, "purpose").unwrap_or(DASH).to_string(),
+            false,
+        ),
         ("Took", took.unwrap_or_else(|| DASH.to_string()), false),
     ];
     writeln!(out, "<dl class=\"facts\">")?;
     for (term, value, mono) in rows {
         let class = if mono { " class=\"mono\"" } else { "" };
-        writeln!(out, "<div><dt>{term}</dt><dd{class}>{}</dd></div>", Esc(&value))?;
+        writeln!(
+            out,
+            "<div><dt>{term}</dt><dd{class}>{}</dd></div>",
+            Esc(&value)
+        )?;
     }
     writeln!(out, "</dl>")
 }
@@ -366,12 +452,24 @@ fn facts(out: &mut String, report: &Value) -> fmt::Result {
 fn gate_table(out: &mut String, gates: &[&Value]) -> fmt::Result {
     writeln!(out, "<section id=\"gates\">\n<h2>Gates</h2>")?;
     if gates.is_empty() {
-        return writeln!(out, "<p class=\"note\">This report holds no gate results.</p>\n</section>");
+        return writeln!(
+            out,
+            "<p class=\"note\">This report holds no gate results.</p>\n</section>"
+        );
     }
-    writeln!(
+    table_head(
         out,
-        "<table class=\"gates\">\n<thead><tr><th>Outcome</th><th>Gate</th><th>Kind</th><th>Column</th>\
-         <th>Severity</th><th>Observed</th><th>Threshold</th><th>Message</th></tr></thead>\n<tbody>"
+        "gates",
+        &[
+            "Outcome",
+            "Gate",
+            "Kind",
+            "Column",
+            "Severity",
+            "Observed",
+            "Threshold",
+            "Message",
+        ],
     )?;
     for g in gates {
         let status = Status::of(g);
@@ -380,15 +478,16 @@ fn gate_table(out: &mut String, gates: &[&Value]) -> fmt::Result {
         badge(out, status)?;
         writeln!(
             out,
-            "</td><td class=\"strong\">{}</td><td class=\"nowrap\">{}</td><td class=\"mono nowrap\">{}</td>\
-             <td>{}</td><td class=\"mono small wrap\">{}</td><td class=\"mono small wrap\">{}</td>\
+            "</td><td class=\"strong\">{}</td><td class=\"nowrap\">{}</td>\
+             <td class=\"mono nowrap\">{}</td><td>{}</td>\
+             <td class=\"mono small wrap\">{}</td><td class=\"mono small wrap\">{}</td>\
              <td class=\"wrap\">{}</td></tr>",
             Esc(&cell("name")),
             Esc(&cell("kind")),
             Esc(&cell("column")),
             Esc(&cell("severity")),
-            Esc(&cell("observed")),
-            Esc(&cell("threshold")),
+            fields_html(g.get("observed")),
+            fields_html(g.get("threshold")),
             Esc(&cell("message")),
         )?;
     }
@@ -403,7 +502,10 @@ fn drift(out: &mut String, gates: &[&Value]) -> fmt::Result {
     if ks.is_empty() {
         return Ok(());
     }
-    writeln!(out, "<section id=\"drift\">\n<h2>Drift (Kolmogorov–Smirnov)</h2>")?;
+    writeln!(
+        out,
+        "<section id=\"drift\">\n<h2>Drift (Kolmogorov–Smirnov)</h2>"
+    )?;
     writeln!(
         out,
         "<p class=\"note\">Empirical CDFs of the candidate and the baseline. \
@@ -423,33 +525,48 @@ fn ks_num(g: &Value, key: &str) -> Option<f64> {
 
 fn ks_card(out: &mut String, g: &Value) -> fmt::Result {
     let status = Status::of(g);
-    write!(out, "<figure class=\"card {}\">\n<figcaption>", status.class())?;
+    write!(
+        out,
+        "<figure class=\"card {}\">\n<figcaption>",
+        status.class()
+    )?;
     badge(out, status)?;
     writeln!(out, " <strong>{}</strong></figcaption>", Esc(&label(g)))?;
 
+    let ecdf = g.get("ecdf").unwrap_or(&Value::Null);
+    let candidate = ecdf.get("candidate").map(points).unwrap_or_default();
+    let baseline = ecdf.get("baseline").map(points).unwrap_or_default();
+    let chart = !(candidate.is_empty() && baseline.is_empty());
+
     let threshold = g.get("threshold").unwrap_or(&Value::Null);
-    let limit = |key: &str, word: &str| num(threshold, key).map(|t| format!(" ({word} {})", fmt_num(t)));
+    let limit =
+        |key: &str, word: &str| num(threshold, key).map(|t| format!(" ({word} {})", fmt_num(t)));
     let mut stats = Vec::new();
     if let Some(d) = ks_num(g, "statistic") {
-        stats.push(format!("D = {}{}", fmt_num(d), limit("max_statistic", "max").unwrap_or_default()));
+        stats.push(format!(
+            "D = {}{}",
+            fmt_num(d),
+            limit("max_statistic", "max").unwrap_or_default()
+        ));
     }
     if let Some(p) = ks_num(g, "p_value") {
-        stats.push(format!("p = {}{}", fmt_num(p), limit("min_p_value", "min").unwrap_or_default()));
+        stats.push(format!(
+            "p = {}{}",
+            fmt_num(p),
+            limit("min_p_value", "min").unwrap_or_default()
+        ));
     }
     if let Some(x) = num(g, "location") {
         stats.push(format!("at {}", fmt_num(x)));
     }
-    if let (Some(c), Some(b)) = (num(g, "n_candidate"), num(g, "n_baseline")) {
+    if let (Some(c), Some(b), false) = (num(g, "n_candidate"), num(g, "n_baseline"), chart) {
         stats.push(format!("n = {} vs {}", fmt_num(c), fmt_num(b)));
     }
     if !stats.is_empty() {
         writeln!(out, "<p class=\"stats\">{}</p>", Esc(&stats.join(" · ")))?;
     }
 
-    let ecdf = g.get("ecdf").unwrap_or(&Value::Null);
-    let candidate = ecdf.get("candidate").map(points).unwrap_or_default();
-    let baseline = ecdf.get("baseline").map(points).unwrap_or_default();
-    if candidate.is_empty() && baseline.is_empty() {
+    if !chart {
         let why = match text(g, "outcome") {
             Some("skipped" | "error") => text(g, "message").unwrap_or("not evaluated"),
             _ => "this report stores no ECDF (it was written before lastgood recorded them)",
@@ -463,7 +580,9 @@ fn ks_card(out: &mut String, g: &Value) -> fmt::Result {
 
 /// `[[x, F], ...]` as finite points; anything else is dropped.
 fn points(v: &Value) -> Vec<(f64, f64)> {
-    let Some(items) = v.as_array() else { return Vec::new() };
+    let Some(items) = v.as_array() else {
+        return Vec::new();
+    };
     items
         .iter()
         .filter_map(|p| {
@@ -477,7 +596,10 @@ fn points(v: &Value) -> Vec<(f64, f64)> {
 
 /// The right-continuous step function through `pts` (x ascending), 0 left of the first point.
 fn step_at(pts: &[(f64, f64)], x: f64) -> f64 {
-    pts.iter().take_while(|(px, _)| *px <= x).last().map_or(0.0, |(_, f)| *f)
+    pts.iter()
+        .take_while(|(px, _)| *px <= x)
+        .last()
+        .map_or(0.0, |(_, f)| *f)
 }
 
 /// A linear map from data to SVG coordinates.
@@ -527,13 +649,19 @@ const TAIL: f64 = 0.005;
 fn x_domain(sides: &[&[(f64, f64)]], location: Option<f64>) -> ((f64, f64), bool) {
     let body = sides.iter().flat_map(|s| {
         // The last point at or below TAIL and the first at or above 1 - TAIL bound the body.
-        let lo = s.iter().take_while(|(_, f)| *f <= TAIL).last().or(s.first());
+        let lo = s
+            .iter()
+            .take_while(|(_, f)| *f <= TAIL)
+            .last()
+            .or(s.first());
         let hi = s.iter().find(|(_, f)| *f >= 1.0 - TAIL).or(s.last());
         lo.into_iter().chain(hi).map(|(x, _)| *x)
     });
     let (lo, hi) = body
         .chain(location)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
     let all = sides
         .iter()
         .flat_map(|s| s.iter().map(|(x, _)| *x))
@@ -557,22 +685,42 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
     }
 }
 
-fn ecdf_chart(out: &mut String, g: &Value, candidate: &[(f64, f64)], baseline: &[(f64, f64)]) -> fmt::Result {
+fn ecdf_chart(
+    out: &mut String,
+    g: &Value,
+    candidate: &[(f64, f64)],
+    baseline: &[(f64, f64)],
+) -> fmt::Result {
     const W: f64 = 540.0;
     const H: f64 = 320.0;
     let (left, right, top, bottom) = (50.0, W - 16.0, 14.0, H - 44.0);
     let location = num(g, "location");
     let ((x0, x1), cut) = x_domain(&[candidate, baseline], location);
-    let sx = Scale { d0: x0, d1: x1, r0: left, r1: right };
-    let sy = Scale { d0: 0.0, d1: 1.0, r0: bottom, r1: top };
+    let sx = Scale {
+        d0: x0,
+        d1: x1,
+        r0: left,
+        r1: right,
+    };
+    let sy = Scale {
+        d0: 0.0,
+        d1: 1.0,
+        r0: bottom,
+        r1: top,
+    };
     let column = text(g, "column").unwrap_or("value");
 
     writeln!(
         out,
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"ECDF of {} for candidate and baseline\">",
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
+         aria-label=\"ECDF of {} for candidate and baseline\">",
         Esc(column)
     )?;
-    writeln!(out, "<title>ECDF of {}: candidate vs baseline</title>", Esc(column))?;
+    writeln!(
+        out,
+        "<title>ECDF of {}: candidate vs baseline</title>",
+        Esc(column)
+    )?;
 
     // Grid and y axis.
     for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
@@ -587,7 +735,10 @@ fn ecdf_chart(out: &mut String, g: &Value, candidate: &[(f64, f64)], baseline: &
         )?;
     }
     // x axis.
-    writeln!(out, "<line class=\"axis\" x1=\"{left}\" x2=\"{right}\" y1=\"{bottom}\" y2=\"{bottom}\"/>")?;
+    writeln!(
+        out,
+        "<line class=\"axis\" x1=\"{left}\" x2=\"{right}\" y1=\"{bottom}\" y2=\"{bottom}\"/>"
+    )?;
     for t in ticks(x0, x1, 5.0) {
         let x = sx.at(t);
         writeln!(
@@ -608,11 +759,12 @@ fn ecdf_chart(out: &mut String, g: &Value, candidate: &[(f64, f64)], baseline: &
     )?;
     writeln!(
         out,
-        "<text class=\"axis-title\" transform=\"translate(14 {:.1}) rotate(-90)\" text-anchor=\"middle\">ECDF</text>",
+        "<text class=\"axis-title\" transform=\"translate(14 {:.1}) rotate(-90)\" \
+         text-anchor=\"middle\">ECDF</text>",
         (top + bottom) / 2.0
     )?;
 
-    // The curves: candidate solid underneath, baseline dashed on top, so both show where they coincide.
+    // Candidate solid underneath, baseline dashed on top: both stay visible where they coincide.
     if !candidate.is_empty() {
         step_path(out, candidate, sx, sy, "candidate")?;
     }
@@ -622,12 +774,19 @@ fn ecdf_chart(out: &mut String, g: &Value, candidate: &[(f64, f64)], baseline: &
     if let Some(loc) = location {
         d_marker(out, g, loc, candidate, baseline, sx, sy)?;
     }
-    legend(out, g, left + 12.0, top + 8.0, !candidate.is_empty(), !baseline.is_empty())?;
+    legend(
+        out,
+        g,
+        (right, bottom),
+        !candidate.is_empty(),
+        !baseline.is_empty(),
+    )?;
     writeln!(out, "</svg>")?;
     if cut {
         writeln!(
             out,
-            "<p class=\"note small\">The x axis shows the {}–{}% range of both curves; the tails beyond run along its edges.</p>",
+            "<p class=\"note small\">The x axis shows the {}–{}% range of both curves; \
+             the tails beyond run along its edges.</p>",
             fmt_num(TAIL * 100.0),
             fmt_num(100.0 - TAIL * 100.0)
         )?;
@@ -635,10 +794,26 @@ fn ecdf_chart(out: &mut String, g: &Value, candidate: &[(f64, f64)], baseline: &
     Ok(())
 }
 
-fn step_path(out: &mut String, pts: &[(f64, f64)], sx: Scale, sy: Scale, class: &str) -> fmt::Result {
-    write!(out, "<path class=\"{class}\" d=\"M{:.1},{:.1}", sx.r0, sy.at(0.0))?;
+fn step_path(
+    out: &mut String,
+    pts: &[(f64, f64)],
+    sx: Scale,
+    sy: Scale,
+    class: &str,
+) -> fmt::Result {
+    write!(
+        out,
+        "<path class=\"{class}\" d=\"M{:.1},{:.1}",
+        sx.r0,
+        sy.at(0.0)
+    )?;
     for (x, f) in pts {
-        write!(out, "H{:.1}V{:.1}", sx.at(*x).clamp(sx.r0, sx.r1), sy.at(*f))?;
+        write!(
+            out,
+            "H{:.1}V{:.1}",
+            sx.at(*x).clamp(sx.r0, sx.r1),
+            sy.at(*f)
+        )?;
     }
     writeln!(out, "H{:.1}\"/>", sx.r1)
 }
@@ -658,13 +833,25 @@ fn d_marker(
     let x = sx.at(loc);
     let (ya, yb) = (sy.at(fc), sy.at(fb));
     writeln!(out, "<g class=\"d-marker\">")?;
-    writeln!(out, "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{ya:.1}\" y2=\"{yb:.1}\"/>")?;
+    writeln!(
+        out,
+        "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{ya:.1}\" y2=\"{yb:.1}\"/>"
+    )?;
     for y in [ya, yb] {
-        writeln!(out, "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>", x - 5.0, x + 5.0)?;
+        writeln!(
+            out,
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>",
+            x - 5.0,
+            x + 5.0
+        )?;
     }
     // Label beside the segment, on whichever side has more room.
     let on_right = x < (sx.r0 + sx.r1) * 0.6;
-    let (lx, anchor) = if on_right { (x + 8.0, "start") } else { (x - 8.0, "end") };
+    let (lx, anchor) = if on_right {
+        (x + 8.0, "start")
+    } else {
+        (x - 8.0, "end")
+    };
     writeln!(
         out,
         "<text x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">D = {}</text>",
@@ -674,8 +861,20 @@ fn d_marker(
     writeln!(out, "</g>")
 }
 
-fn legend(out: &mut String, g: &Value, x: f64, y: f64, candidate: bool, baseline: bool) -> fmt::Result {
-    let n = |key: &str| num(g, key).map(|n| format!(" (n = {})", fmt_num(n))).unwrap_or_default();
+/// The legend, in the plot's bottom right corner: an ECDF is near 1 at the right edge, so that
+/// corner stays clear of the curves.
+fn legend(
+    out: &mut String,
+    g: &Value,
+    corner: (f64, f64),
+    candidate: bool,
+    baseline: bool,
+) -> fmt::Result {
+    let n = |key: &str| {
+        num(g, key)
+            .map(|n| format!(" (n = {})", fmt_num(n)))
+            .unwrap_or_default()
+    };
     let mut entries = Vec::new();
     if candidate {
         entries.push(("candidate", format!("candidate{}", n("n_candidate"))));
@@ -683,14 +882,15 @@ fn legend(out: &mut String, g: &Value, x: f64, y: f64, candidate: bool, baseline
     if baseline {
         entries.push(("baseline", format!("baseline{}", n("n_baseline"))));
     }
+    const WIDTH: f64 = 180.0;
+    let height = entries.len() as f64 * 18.0 + 6.0;
+    let (x, y) = (corner.0 - WIDTH - 4.0, corner.1 - height - 10.0);
     writeln!(out, "<g class=\"legend\">")?;
     writeln!(
         out,
-        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"190\" height=\"{:.1}\" rx=\"4\"/>",
-        x - 6.0,
-        y - 4.0,
-        entries.len() as f64 * 18.0 + 6.0
+        "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{WIDTH}\" height=\"{height:.1}\" rx=\"4\"/>"
     )?;
+    let (x, y) = (x + 8.0, y + 4.0);
     for (i, (class, text)) in entries.iter().enumerate() {
         let ly = y + 9.0 + i as f64 * 18.0;
         writeln!(
@@ -759,15 +959,23 @@ fn null_rows<'a>(gates: &[&'a Value]) -> Vec<NullRow<'a>> {
 fn bar(out: &mut String, class: &str, value: Option<f64>, scale: f64) -> fmt::Result {
     match value {
         Some(v) => {
-            let width = if scale > 0.0 { (v / scale * 100.0).clamp(0.0, 100.0) } else { 0.0 };
+            let width = if scale > 0.0 {
+                (v / scale * 100.0).clamp(0.0, 100.0)
+            } else {
+                0.0
+            };
             write!(
                 out,
-                "<span class=\"bar\"><span class=\"fill {class}\" style=\"width:{width:.1}%\"></span></span>\
+                "<span class=\"bar\">\
+                 <span class=\"fill {class}\" style=\"width:{width:.1}%\"></span></span>\
                  <span class=\"num\">{}</span>",
                 pct(v)
             )
         }
-        None => write!(out, "<span class=\"bar empty\"></span><span class=\"num\">{DASH}</span>"),
+        None => write!(
+            out,
+            "<span class=\"bar empty\"></span><span class=\"num\">{DASH}</span>"
+        ),
     }
 }
 
@@ -776,22 +984,46 @@ fn null_rates(out: &mut String, gates: &[&Value]) -> fmt::Result {
     if rows.is_empty() {
         return Ok(());
     }
-    let scale = rows.iter().flat_map(|r| [r.rate, r.baseline]).flatten().fold(0.0, f64::max);
+    let scale = rows
+        .iter()
+        .flat_map(|r| [r.rate, r.baseline])
+        .flatten()
+        .fold(0.0, f64::max);
     writeln!(out, "<section id=\"nulls\">\n<h2>Null rates</h2>")?;
     if scale > 0.0 {
-        writeln!(out, "<p class=\"note\">Bars are drawn to the largest rate shown, {}.</p>", pct(scale))?;
+        writeln!(
+            out,
+            "<p class=\"note\">Bars are drawn to the largest rate shown, {}.</p>",
+            pct(scale)
+        )?;
     } else {
-        writeln!(out, "<p class=\"note\">No nulls in any checked column, here or in the baseline.</p>")?;
+        writeln!(
+            out,
+            "<p class=\"note\">No nulls in any checked column, here or in the baseline.</p>"
+        )?;
     }
-    writeln!(
+    table_head(
         out,
-        "<table class=\"nulls\">\n<thead><tr><th>Outcome</th><th>Column</th><th>Baseline</th><th>Candidate</th>\
-         <th>Change</th><th>Nulls</th><th>NaN</th><th>Gates</th></tr></thead>\n<tbody>"
+        "nulls",
+        &[
+            "Outcome",
+            "Column",
+            "Baseline",
+            "Candidate",
+            "Change",
+            "Nulls",
+            "NaN",
+            "Gates",
+        ],
     )?;
     for r in &rows {
         write!(out, "<tr class=\"{}\"><td>", r.status.class())?;
         badge(out, r.status)?;
-        write!(out, "</td><td class=\"mono strong\">{}</td><td class=\"barcell\">", Esc(r.column))?;
+        write!(
+            out,
+            "</td><td class=\"mono strong\">{}</td><td class=\"barcell\">",
+            Esc(r.column)
+        )?;
         bar(out, "base", r.baseline, scale)?;
         write!(out, "</td><td class=\"barcell\">")?;
         bar(out, "cand", r.rate, scale)?;
@@ -809,7 +1041,8 @@ fn null_rates(out: &mut String, gates: &[&Value]) -> fmt::Result {
         };
         writeln!(
             out,
-            "</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td>{}</td></tr>",
             Esc(&change.unwrap_or_else(|| DASH.to_string())),
             Esc(&counts),
             Esc(&nans),
@@ -830,7 +1063,10 @@ fn category_mix(out: &mut String, gates: &[&Value]) -> fmt::Result {
     if dists.is_empty() {
         return Ok(());
     }
-    writeln!(out, "<section id=\"mix\">\n<h2>Category mix</h2>\n<div class=\"charts\">")?;
+    writeln!(
+        out,
+        "<section id=\"mix\">\n<h2>Category mix</h2>\n<div class=\"charts\">"
+    )?;
     for g in dists {
         shares_card(out, g)?;
     }
@@ -840,32 +1076,52 @@ fn category_mix(out: &mut String, gates: &[&Value]) -> fmt::Result {
 fn shares_card(out: &mut String, g: &Value) -> fmt::Result {
     let empty = Map::new();
     let cand = g.get("shares").and_then(Value::as_object).unwrap_or(&empty);
-    let base = g.get("baseline_shares").and_then(Value::as_object).unwrap_or(&empty);
+    let base = g
+        .get("baseline_shares")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     // Baseline's categories first, then any new ones, each once.
     let mut keys: Vec<&String> = base.keys().collect();
     keys.extend(cand.keys().filter(|k| !base.contains_key(*k)));
-    let share = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_f64).filter(|x| x.is_finite());
-    let scale = keys.iter().flat_map(|k| [share(cand, k), share(base, k)]).flatten().fold(0.0, f64::max);
+    let share = |m: &Map<String, Value>, k: &str| {
+        m.get(k).and_then(Value::as_f64).filter(|x| x.is_finite())
+    };
+    let scale = keys
+        .iter()
+        .flat_map(|k| [share(cand, k), share(base, k)])
+        .flatten()
+        .fold(0.0, f64::max);
 
     let status = Status::of(g);
-    write!(out, "<figure class=\"card {}\">\n<figcaption>", status.class())?;
+    write!(
+        out,
+        "<figure class=\"card {}\">\n<figcaption>",
+        status.class()
+    )?;
     badge(out, status)?;
     writeln!(out, " <strong>{}</strong></figcaption>", Esc(&label(g)))?;
     if let Some(m) = text(g, "message") {
         writeln!(out, "<p class=\"stats\">{}</p>", Esc(m))?;
     }
-    writeln!(
+    table_head(
         out,
-        "<table class=\"shares\">\n<thead><tr><th>Category</th><th>Baseline</th><th>Candidate</th>\
-         <th>Change</th></tr></thead>\n<tbody>"
+        "shares",
+        &["Category", "Baseline", "Candidate", "Change"],
     )?;
     for k in keys {
         let (b, c) = (share(base, k), share(cand, k));
-        write!(out, "<tr><td class=\"mono\">{}</td><td class=\"barcell\">", Esc(k))?;
+        write!(
+            out,
+            "<tr><td class=\"mono\">{}</td><td class=\"barcell\">",
+            Esc(k)
+        )?;
         bar(out, "base", b, scale)?;
         write!(out, "</td><td class=\"barcell\">")?;
         bar(out, "cand", c, scale)?;
-        let change = c.zip(b).map(|(c, b)| pp(c - b)).unwrap_or_else(|| DASH.to_string());
+        let change = c
+            .zip(b)
+            .map(|(c, b)| pp(c - b))
+            .unwrap_or_else(|| DASH.to_string());
         writeln!(out, "</td><td class=\"num\">{}</td></tr>", Esc(&change))?;
     }
     writeln!(out, "</tbody>\n</table>\n</figure>")
@@ -878,7 +1134,10 @@ fn schema(out: &mut String, gates: &[&Value]) -> fmt::Result {
     let schemas = of_kind(gates, "schema");
     writeln!(out, "<section id=\"schema\">\n<h2>Schema</h2>")?;
     if schemas.is_empty() {
-        return writeln!(out, "<p class=\"note\">No schema or contract gate ran.</p>\n</section>");
+        return writeln!(
+            out,
+            "<p class=\"note\">No schema or contract gate ran.</p>\n</section>"
+        );
     }
     writeln!(out, "<div class=\"charts\">")?;
     for g in schemas {
@@ -895,9 +1154,18 @@ fn schema_card(out: &mut String, g: &Value) -> fmt::Result {
         Some(other) => format!("against {other}"),
         None => String::new(),
     };
-    write!(out, "<div class=\"card {}\">\n<p class=\"card-title\">", status.class())?;
+    write!(
+        out,
+        "<div class=\"card {}\">\n<p class=\"card-title\">",
+        status.class()
+    )?;
     badge(out, status)?;
-    writeln!(out, " <strong>{}</strong> <span class=\"muted\">{}</span></p>", Esc(&label(g)), Esc(&against))?;
+    writeln!(
+        out,
+        " <strong>{}</strong> <span class=\"muted\">{}</span></p>",
+        Esc(&label(g)),
+        Esc(&against)
+    )?;
     if let Some(m) = text(g, "message") {
         writeln!(out, "<p class=\"stats\">{}</p>", Esc(m))?;
     }
@@ -917,15 +1185,27 @@ fn item_list(out: &mut String, title: &str, items: &Value) -> fmt::Result {
         other => vec![other],
     };
     if items.is_empty() {
-        return writeln!(out, "<p class=\"list-title\">{title}: <span class=\"muted\">none</span></p>");
+        return writeln!(
+            out,
+            "<p class=\"list-title\">{title}: <span class=\"muted\">none</span></p>"
+        );
     }
-    writeln!(out, "<p class=\"list-title\">{title} ({})</p>\n<ul class=\"items\">", items.len())?;
+    writeln!(
+        out,
+        "<p class=\"list-title\">{title} ({})</p>\n<ul class=\"items\">",
+        items.len()
+    )?;
     for item in items {
         match item {
             Value::Object(m) => {
                 write!(out, "<li>")?;
                 for (k, v) in m {
-                    write!(out, "<span class=\"field\"><span class=\"muted\">{}</span> {}</span> ", Esc(k), Esc(&show(v)))?;
+                    write!(
+                        out,
+                        "<span class=\"field\"><span class=\"muted\">{}</span> {}</span> ",
+                        Esc(k),
+                        Esc(&show(v))
+                    )?;
                 }
                 writeln!(out, "</li>")?;
             }
@@ -938,7 +1218,7 @@ fn item_list(out: &mut String, title: &str, items: &Value) -> fmt::Result {
 // ---------------------------------------------------------------------------------------------
 // 7. Footer.
 
-fn footer(out: &mut String, report: &Value, ctx: &Context) -> fmt::Result {
+fn footer(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
     let null = Value::Null;
     let validations = report.get("validations").unwrap_or(&null);
     let contract = report.get("contract").unwrap_or(&null);
@@ -961,7 +1241,11 @@ fn footer(out: &mut String, report: &Value, ctx: &Context) -> fmt::Result {
         ("Contract", with_checksum(contract, "path")),
     ] {
         if let Some(v) = value {
-            writeln!(out, "<div><dt>{term}</dt><dd class=\"mono\">{}</dd></div>", Esc(&v))?;
+            writeln!(
+                out,
+                "<div><dt>{term}</dt><dd class=\"mono\">{}</dd></div>",
+                Esc(&v)
+            )?;
         }
     }
     writeln!(out, "</dl>\n<p>Generated by lastgood.</p>\n</footer>")
@@ -979,7 +1263,8 @@ body { margin: 0; background: var(--page); color: var(--ink);
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; }
 main { max-width: 1160px; margin: 0 auto; padding: 24px; }
 h2 { font-size: 19px; margin: 32px 0 10px; }
-code, .mono { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.93em; }
+code, .mono { font-size: 0.93em;
+  font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 .small { font-size: 12px; }
 .strong { font-weight: 600; }
 .muted { color: var(--muted); }
@@ -998,29 +1283,35 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", M
 .facts { margin: 0; background: var(--card); border: 1px solid var(--line); border-top: 0;
   border-radius: 0 0 10px 10px; padding: 14px 24px; display: grid; gap: 10px 28px;
   grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); }
-.facts dt, footer dt { font-size: 11px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); }
+.facts dt, footer dt { font-size: 11px; text-transform: uppercase; letter-spacing: 0.06em;
+  color: var(--muted); }
 .facts dd, footer dd { margin: 0; overflow-wrap: anywhere; }
 
-table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); }
-th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted);
-  background: #fafbfc; border-bottom: 1px solid var(--line); padding: 7px 8px; }
+table { width: 100%; border-collapse: collapse; background: var(--card);
+  border: 1px solid var(--line); }
+th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: 0.05em;
+  color: var(--muted); background: #fafbfc; border-bottom: 1px solid var(--line);
+  padding: 7px 8px; }
 td { padding: 6px 8px; border-bottom: 1px solid #eceff3; vertical-align: top; }
 td.nowrap, td:first-child { white-space: nowrap; }
 td.wrap { overflow-wrap: anywhere; }
+table.gates td.mono.wrap { min-width: 150px; max-width: 260px; }
+table.gates td:last-child { min-width: 220px; }
 tr.fail td { background: var(--fail-bg); }
 tr.warn td { background: var(--warn-bg); }
 tr.fail td:first-child { box-shadow: inset 4px 0 var(--fail); }
 tr.warn td:first-child { box-shadow: inset 4px 0 var(--warn); }
 td.num { white-space: nowrap; font-variant-numeric: tabular-nums; }
-.badge { display: inline-block; white-space: nowrap; font-size: 11px; font-weight: 700; letter-spacing: 0.03em;
-  padding: 2px 7px; border-radius: 10px; border: 1px solid; }
+.badge { display: inline-block; white-space: nowrap; font-size: 11px; font-weight: 700;
+  letter-spacing: 0.03em; padding: 2px 7px; border-radius: 10px; border: 1px solid; }
 .badge.fail { color: #fff; background: var(--fail); border-color: var(--fail); }
 .badge.warn { color: var(--warn); background: #ffedd5; border-color: #fdba74; }
 .badge.pass { color: var(--pass); background: var(--pass-bg); border-color: #abefc6; }
 .badge.skip { color: var(--skip); background: var(--skip-bg); border-color: var(--line); }
 
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 14px; }
-.card { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
+.card { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+  padding: 12px 14px; }
 .card.fail { border-color: var(--fail); box-shadow: 0 0 0 1px var(--fail); }
 .card.warn { border-color: #fdba74; }
 .card figcaption, .card-title { margin: 0; font-size: 15px; }
@@ -1036,23 +1327,29 @@ td.num { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .chart .baseline { stroke: var(--base); stroke-width: 1.6; stroke-dasharray: 6 3; }
 .chart .legend rect { fill: rgba(255,255,255,0.9); stroke: var(--line); }
 .chart .d-marker line { stroke: var(--ink); stroke-width: 2; }
-.chart .d-marker text { font-size: 13px; font-weight: 700; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
+.chart .d-marker text { font-size: 13px; font-weight: 700;
+  paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 
 .barcell { white-space: nowrap; }
-.bar { display: inline-block; vertical-align: middle; width: 140px; height: 10px; background: #eef1f5; border-radius: 2px; margin-right: 8px; overflow: hidden; }
+.bar { display: inline-block; vertical-align: middle; width: 140px; height: 10px;
+  background: #eef1f5; border-radius: 2px; margin-right: 8px; overflow: hidden; }
 .bar .fill { display: block; height: 100%; }
 .fill.base { background: var(--base); opacity: 0.75; }
 .fill.cand { background: var(--cand); }
 .barcell .num { font-variant-numeric: tabular-nums; }
 table.shares { border: 0; }
-table.shares .bar { width: 110px; }
+table.shares td, table.shares th { padding: 5px 6px; }
+table.shares .bar { width: 84px; margin-right: 6px; }
 
 .list-title { margin: 8px 0 2px; font-weight: 600; }
 .items { margin: 0; padding-left: 20px; }
 .items .field { margin-right: 10px; }
 
-footer { margin-top: 36px; padding-top: 12px; border-top: 1px solid var(--line); color: var(--muted); font-size: 13px; }
-footer dl { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 8px 28px; margin: 0 0 8px; }
+footer { margin-top: 36px; padding-top: 12px; border-top: 1px solid var(--line);
+  color: var(--muted); font-size: 13px; }
+footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0 0 8px; }
+footer dl div { display: contents; }
+footer dt { padding-top: 2px; }
 @media print { body { background: #fff; } .card, table { break-inside: avoid; } }
 "#;
 
@@ -1098,7 +1395,7 @@ mod tests {
             "name": evil, "kind": "schema", "outcome": "fail", "severity": "fail",
             "observed": {"problems": [evil, {"column": evil}], "added": [evil]},
         }));
-        let html = render_with(&r, &Context { origin: Some(evil) });
+        let html = render_with(&r, &PageContext { origin: Some(evil) });
         assert!(!html.contains("<script"), "unescaped markup in:\n{html}");
         assert!(!html.contains("alert('x')"));
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"));
@@ -1108,7 +1405,10 @@ mod tests {
 
     #[test]
     fn verdict_comes_first_and_names_the_blocking_gates() {
-        let html = render(&report(vec![ks("spend", 0.01, true), ks("score", 0.25, true)], false));
+        let html = render(&report(
+            vec![ks("spend", 0.01, true), ks("score", 0.25, true)],
+            false,
+        ));
         let verdict = html.find("FAILED").expect("verdict");
         assert!(verdict < html.find("<table").unwrap());
         assert!(verdict < html.find("<svg").unwrap());
@@ -1116,11 +1416,15 @@ mod tests {
         assert!(render(&report(vec![], true)).contains("<h1>PASSED</h1>"));
     }
 
+    fn sql(name: &str, severity: &str, outcome: &str) -> Value {
+        json!({"name": name, "kind": "sql", "severity": severity, "outcome": outcome})
+    }
+
     #[test]
     fn failures_come_before_warnings_before_passes() {
-        let warn = json!({"name": "w", "kind": "sql", "severity": "warn", "outcome": "fail", "passed": false});
-        let pass = json!({"name": "p", "kind": "sql", "severity": "fail", "outcome": "pass", "passed": true});
-        let fail = json!({"name": "f", "kind": "sql", "severity": "fail", "outcome": "error", "passed": false});
+        let pass = sql("p", "fail", "pass");
+        let warn = sql("w", "warn", "fail");
+        let fail = sql("f", "fail", "error");
         let html = render(&report(vec![pass, warn, fail], false));
         let table = &html[html.find("<tbody>").unwrap()..];
         let at = |s: &str| table.find(s).unwrap();
@@ -1129,7 +1433,14 @@ mod tests {
 
     #[test]
     fn one_chart_per_ks_gate_with_an_ecdf() {
-        let html = render(&report(vec![ks("a", 0.2451, true), ks("b", 0.01, true), ks("c", 0.01, false)], false));
+        let html = render(&report(
+            vec![
+                ks("a", 0.2451, true),
+                ks("b", 0.01, true),
+                ks("c", 0.01, false),
+            ],
+            false,
+        ));
         assert_eq!(html.matches("<svg").count(), 2);
         assert_eq!(html.matches("</svg>").count(), 2);
         assert!(html.contains("D = 0.2451"));
@@ -1139,7 +1450,8 @@ mod tests {
     #[test]
     fn null_rates_show_baseline_beside_candidate() {
         let g = json!({"name": "nulls", "kind": "null_rate", "column": "score", "severity": "fail",
-            "outcome": "pass", "null_rate": 0.02, "baseline_null_rate": 0.01, "null_count": 2, "rows": 100});
+            "outcome": "pass", "null_rate": 0.02, "baseline_null_rate": 0.01,
+            "null_count": 2, "rows": 100});
         let html = render(&report(vec![g], true));
         assert!(html.contains("1.00%") && html.contains("2.00%") && html.contains("+1.00 pp"));
         assert!(html.contains("2 of 100"));
@@ -1153,15 +1465,21 @@ mod tests {
             json!(null),
             json!("report"),
             json!(42),
-            json!({"passed": "yes", "gates": {"a": 1}, "baseline": 3, "validations": [], "contract": "x"}),
+            json!({"passed": "yes", "gates": {"a": 1}, "baseline": 3, "validations": [],
+                   "contract": "x"}),
             json!({"gates": [1, "x", null, [], {}, {"kind": 5, "outcome": []}]}),
             json!({"gates": [
-                {"kind": "ks", "location": "here", "ecdf": {"candidate": [[1], "x", [null, 2], [1e308, 2.0]]}},
-                {"kind": "ks", "location": 1.0, "ecdf": {"candidate": [[1.0, 0.5]], "baseline": [[1.0, 0.5]]}},
+                {"kind": "ks", "location": "here",
+                 "ecdf": {"candidate": [[1], "x", [null, 2], [1e308, 2.0]]}},
+                {"kind": "ks", "location": 1.0,
+                 "ecdf": {"candidate": [[1.0, 0.5]], "baseline": [[1.0, 0.5]]}},
+                {"kind": "ks", "location": 1.7e308,
+                 "ecdf": {"candidate": [[-1.7e308, 0.5]], "baseline": [[1.7e308, 1.0]]}},
                 {"kind": "ks", "ecdf": []},
                 {"kind": "null_rate", "null_rate": "high", "rows": 0, "null_count": 3},
                 {"kind": "distribution", "shares": {"a": "x", "b": 0.5}, "baseline_shares": 7},
-                {"kind": "schema", "observed": {"added": "x", "problems": [{"a": {"b": [1, {"c": null}]}}, 3]}},
+                {"kind": "schema",
+                 "observed": {"added": "x", "problems": [{"a": {"b": [1, {"c": null}]}}, 3]}},
                 {"kind": "schema", "observed": 1},
             ]}),
         ] {

@@ -26,6 +26,7 @@ pub mod layout;
 pub mod manifest;
 pub mod names;
 pub mod ops;
+pub mod partition;
 pub mod pointer;
 pub mod source;
 pub mod store;

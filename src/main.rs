@@ -187,6 +187,8 @@ async fn run(cli: Cli) -> Result<Done> {
                 force: a.force,
                 reason: a.reason,
                 rules: env.rules(&a.dataset, &a.rules)?,
+                partitioning: env.config.dataset(&a.dataset).partitioning()?,
+                full: a.full,
             };
             let out = publish::publish(&ds, &env.ctx, opts).await?;
             let text = render(json, quiet, &out, output::publish);
@@ -287,8 +289,29 @@ async fn run(cli: Cli) -> Result<Done> {
             to,
             reason,
             force,
+            partition,
         }) => {
             let to = to.map(VersionId::new).transpose()?;
+            if !partition.is_empty() {
+                let selectors = partition
+                    .iter()
+                    .map(|p| lastgood::partition::selector(p))
+                    .collect::<Result<Vec<_>>>()?;
+                let out = revert::revert_partitions(
+                    &env.dataset(&dataset)?,
+                    &env.ctx,
+                    &selectors,
+                    to.as_ref(),
+                    &reason,
+                )
+                .await?;
+                return Ok(Done::from(render(
+                    json,
+                    quiet,
+                    &out,
+                    output::partition_revert,
+                )));
+            }
             let out = revert::revert(
                 &env.dataset(&dataset)?,
                 &env.ctx,
@@ -357,6 +380,7 @@ async fn run(cli: Cli) -> Result<Done> {
             version,
             seq,
             format,
+            partition,
         } => {
             let ds = env.dataset(&dataset)?;
             let at = match (version, seq) {
@@ -364,7 +388,12 @@ async fn run(cli: Cli) -> Result<Done> {
                 (None, Some(s)) => resolve::At::Seq(s),
                 (None, None) => resolve::At::Current,
             };
-            let (out, _) = resolve::resolve(&ds, &at).await?;
+            let (mut out, _) = resolve::resolve(&ds, &at).await?;
+            let selectors = partition
+                .iter()
+                .map(|p| lastgood::partition::selector(p))
+                .collect::<Result<Vec<_>>>()?;
+            out.narrow(&selectors)?;
             match format {
                 _ if json => render(true, false, &out, |_| String::new()),
                 ResolveFormat::Json => render(true, false, &out, |_| String::new()),

@@ -72,6 +72,10 @@ pub struct PartitionSummary {
     pub values: BTreeMap<String, String>,
     pub files: u64,
     pub rows: u64,
+    /// The version whose folder holds the partition's files: this one, or an earlier version the
+    /// files were carried forward from (absent when they are spread over several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,6 +102,15 @@ pub struct ColumnInfo {
 pub struct Producer {
     pub actor: String,
     pub tool: String,
+}
+
+impl Producer {
+    pub fn new(actor: &str) -> Self {
+        Producer {
+            actor: actor.to_string(),
+            tool: format!("lastgood {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
 }
 
 impl SchemaInfo {
@@ -135,6 +148,26 @@ impl SchemaInfo {
 }
 
 impl Manifest {
+    /// Recomputes what follows from the files: rows, bytes, partitions and the content hash.
+    pub fn tally(mut self) -> Manifest {
+        self.rows = self.files.iter().map(|f| f.rows).sum();
+        self.bytes = self.files.iter().map(|f| f.size).sum();
+        self.partitions = summarize_partitions(&self.files);
+        self.content_hash = content_hash_of(&self.files);
+        self
+    }
+
+    /// The same version seen through a subset of its files (a gate's scope): rows, bytes and
+    /// partitions recomputed.
+    pub fn only(&self, keep: impl Fn(&FileEntry) -> bool) -> Manifest {
+        let mut m = self.clone();
+        m.files.retain(|f| keep(f));
+        m.rows = m.files.iter().map(|f| f.rows).sum();
+        m.bytes = m.files.iter().map(|f| f.size).sum();
+        m.partitions = summarize_partitions(&m.files);
+        m
+    }
+
     pub fn to_bytes(&self) -> Bytes {
         let mut v = serde_json::to_vec_pretty(self).expect("manifest serializes");
         v.push(b'\n');
@@ -193,21 +226,40 @@ pub fn content_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
     format!("blake3:{}", h.finalize().to_hex())
 }
 
-/// Summaries of the partitions of a list of files, in key order.
+/// Summaries of the partitions of a list of files, in key order, with the version folder their
+/// files are in.
 pub fn summarize_partitions(files: &[FileEntry]) -> Vec<PartitionSummary> {
-    let mut by: BTreeMap<&BTreeMap<String, String>, (u64, u64)> = BTreeMap::new();
+    type Acc<'a> = (u64, u64, Option<Option<&'a str>>);
+    let mut by: BTreeMap<&BTreeMap<String, String>, Acc> = BTreeMap::new();
     for f in files.iter().filter(|f| !f.partition.is_empty()) {
         let e = by.entry(&f.partition).or_default();
         e.0 += 1;
         e.1 += f.rows;
+        let o = crate::partition::origin(&f.path);
+        e.2 = match e.2 {
+            None => Some(o),
+            Some(prev) if prev == o => Some(o),
+            Some(_) => Some(None),
+        };
     }
     by.into_iter()
-        .map(|(v, (files, rows))| PartitionSummary {
+        .map(|(v, (files, rows, origin))| PartitionSummary {
             values: v.clone(),
             files,
             rows,
+            version: origin.flatten().map(str::to_string),
         })
         .collect()
+}
+
+/// The content hash of a version's files: their places within a version (below `data/`, wherever
+/// they are stored) and their checksums.
+pub fn content_hash_of(files: &[FileEntry]) -> String {
+    content_hash(
+        files
+            .iter()
+            .map(|f| (crate::partition::logical_path(&f.path), f.checksum.as_str())),
+    )
 }
 
 #[cfg(test)]

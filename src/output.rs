@@ -7,6 +7,7 @@ use lastgood::ops::freeze::MarkOutcome;
 use lastgood::ops::gc::GcOutcome;
 use lastgood::ops::publish::PublishOutcome;
 use lastgood::ops::resolve::Resolved;
+use lastgood::ops::revert::PartitionRevertOutcome;
 use lastgood::ops::set::MoveOutcome;
 use lastgood::ops::status::PointerStatus;
 use lastgood::ops::versions::{VersionDetail, VersionRow};
@@ -300,6 +301,7 @@ pub fn versions(rows: &[VersionRow]) -> String {
                     .unwrap_or_else(|| "unsealed".into()),
                 r.rows.map(|n| n.to_string()).unwrap_or_default(),
                 r.files.map(|n| n.to_string()).unwrap_or_default(),
+                partitions_cell(r),
                 if r.status.is_empty() {
                     "-".into()
                 } else {
@@ -319,11 +321,36 @@ pub fn versions(rows: &[VersionRow]) -> String {
             "CREATED (UTC)",
             "ROWS",
             "FILES",
+            "PARTITIONS",
             "STATUS",
             "META",
         ],
         &rows,
     )
+}
+
+/// `7 (+date=2026-11-21)`: how many partitions, and those whose files this version wrote.
+fn partitions_cell(r: &VersionRow) -> String {
+    if r.partitions.is_empty() {
+        return "-".into();
+    }
+    let own: Vec<String> = r
+        .partitions
+        .iter()
+        .filter(|p| p.version.as_deref() == Some(r.version.as_str()))
+        .map(|p| {
+            p.values
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    match own.len() {
+        0 => r.partitions.len().to_string(),
+        n if n == r.partitions.len() => format!("{n} (all new)"),
+        _ => format!("{} (+{})", r.partitions.len(), own.join(" +")),
+    }
 }
 
 pub fn version(d: &VersionDetail) -> String {
@@ -383,10 +410,18 @@ pub fn version(d: &VersionDetail) -> String {
                         .join("/"),
                     p.files.to_string(),
                     p.rows.to_string(),
+                    match p.version.as_deref() {
+                        Some(v) if v == d.version => format!("{v} (this version)"),
+                        Some(v) => v.to_string(),
+                        None => "(several)".into(),
+                    },
                 ]
             })
             .collect();
-        out.push_str(&table(&["PARTITION", "FILES", "ROWS"], &rows));
+        out.push_str(&table(
+            &["PARTITION", "FILES", "ROWS", "FROM VERSION"],
+            &rows,
+        ));
     }
     out
 }
@@ -527,4 +562,25 @@ fn bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[u])
     }
+}
+
+pub fn partition_revert(o: &PartitionRevertOutcome) -> String {
+    let mut out = moved(&o.moved);
+    for p in &o.partitions {
+        let _ = writeln!(
+            out,
+            "  {}: now from {} ({} rows){}",
+            p.partition,
+            p.from,
+            p.rows,
+            p.replaced
+                .as_ref()
+                .map(|r| format!(", replacing the files of {r}"))
+                .unwrap_or_default()
+        );
+    }
+    if o.created {
+        let _ = writeln!(out, "  sealed {} for it", or_dash(o.moved.to.as_deref()));
+    }
+    out
 }

@@ -104,6 +104,10 @@ pub struct Report {
     pub validations: Value,
     /// The contract schema the candidate was checked against: `{"path", "checksum"}`.
     pub contract: Option<Value>,
+    /// For a partitioned publish, which partitions were compared:
+    /// `{"compare", "candidate": [..], "baseline": [..], "why"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Value>,
     pub gates: Vec<GateResult>,
     pub duration_ms: u64,
 }

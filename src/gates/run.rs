@@ -438,6 +438,7 @@ pub async fn evaluate(
         }),
         contract: contract
             .map(|c| json!({"path": c.path.display().to_string(), "checksum": c.checksum})),
+        scope: None,
         gates,
         duration_ms: started.elapsed().as_millis() as u64,
     })

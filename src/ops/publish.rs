@@ -22,13 +22,14 @@ use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
 use crate::gates::{self, GateResult};
 use crate::layout::Layout;
 use crate::manifest::{self, FileEntry, Manifest, Producer, SchemaInfo};
 use crate::names::VersionId;
 use crate::ops::validate::Rules;
+use crate::partition::{self, Partitioning};
 use crate::pointer::{self, Action, Move};
 use crate::source::{self, SourceFile};
 use crate::store::Put;
@@ -47,6 +48,11 @@ pub struct PublishOptions {
     pub reason: Option<String>,
     /// The gates and contract to judge by.
     pub rules: Rules,
+    /// The dataset's declared partitioning: the sources add or replace partitions of the current
+    /// version, whose other partitions are carried forward by reference.
+    pub partitioning: Option<Partitioning>,
+    /// With a partitioning: replace every partition (carry nothing forward).
+    pub full: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +77,12 @@ pub struct PublishOutcome {
     pub gates: Vec<GateResult>,
     /// Dataset-relative path of the stored gate report.
     pub report: Option<String>,
+    /// Partitioned publishes: the partitions added or replaced, and how many files of other
+    /// partitions were carried forward by reference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<String>,
+    #[serde(default)]
+    pub carried_files: usize,
     /// Why a judged version was not promoted: the dataset is frozen (exit 4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frozen: Option<String>,
@@ -97,25 +109,55 @@ impl ContentMarker {
 
 pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Result<PublishOutcome> {
     let sources = source::collect(&opts.sources, &opts.partition).await?;
-    let rels: Vec<(String, String)> = sources
+    let mut touched: Vec<partition::Values> = Vec::new();
+    for f in &sources.files {
+        if !touched.contains(&f.partition) {
+            touched.push(f.partition.clone());
+        }
+    }
+    if let Some(p) = &opts.partitioning {
+        let values: Vec<&partition::Values> = touched.iter().collect();
+        p.check_files(&sources.partition_keys, &values, ds.name().as_str())?;
+        if let Some(k) = p
+            .keys
+            .iter()
+            .find(|k| sources.schema.field_with_name(k).is_ok())
+        {
+            return Err(Error::input(format!(
+                "the files have a column {k}, which is a partition key of {}: partition values come from the folders (date=…/), drop the column",
+                ds.name()
+            )));
+        }
+    }
+
+    let head = pointer::read_head(ds).await?;
+    let parent = head.version().cloned();
+    let carried = match (&opts.partitioning, &parent) {
+        (Some(p), Some(parent)) if !opts.full => {
+            carry_forward(ds, &head, parent, p, &touched, &sources.schema).await?
+        }
+        _ => Vec::new(),
+    };
+    let new_files: Vec<(String, String)> = sources
         .files
         .iter()
         .map(|f| (f.rel.clone(), f.checksum.clone()))
         .collect();
-    let content_hash = manifest::content_hash(rels.iter().map(|(r, c)| (r.as_str(), c.as_str())));
+    let content_hash = manifest::content_hash(
+        new_files
+            .iter()
+            .map(|(r, c)| (r.as_str(), c.as_str()))
+            .chain(
+                carried
+                    .iter()
+                    .map(|f| (partition::logical_path(&f.path), f.checksum.as_str())),
+            ),
+    );
 
-    let head = pointer::read_head(ds).await?;
-    let parent = head.version().cloned();
-
-    let marker_path = ds.layout.content_marker(&content_hash);
     let id = match &opts.version {
         Some(v) => v.clone(),
-        None => match ds.store.get(&marker_path).await? {
-            Some(b) => {
-                serde_json::from_slice::<ContentMarker>(&b)
-                    .map_err(|e| Error::Corrupt(format!("content marker {content_hash}: {e}")))?
-                    .version
-            }
+        None => match marked_version(ds, &content_hash).await? {
+            Some(v) => v,
             None => VersionId::generate(ctx.now(), &content_hash),
         },
     };
@@ -130,7 +172,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         }
         None => {
             upload(ds, &id, &sources.files).await?;
-            let files: Vec<FileEntry> = sources
+            let mut files: Vec<FileEntry> = sources
                 .files
                 .iter()
                 .map(|f| FileEntry {
@@ -141,7 +183,11 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                     partition: f.partition.clone(),
                     null_counts: f.null_counts.clone(),
                 })
+                .chain(carried.iter().cloned())
                 .collect();
+            files.sort_by(|a, b| {
+                partition::logical_path(&a.path).cmp(partition::logical_path(&b.path))
+            });
             let m = Manifest {
                 format: manifest::FORMAT.into(),
                 format_version: manifest::FORMAT_VERSION,
@@ -149,45 +195,25 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                 version: id.clone(),
                 created_at: ctx.now(),
                 parent: parent.clone(),
-                content_hash: content_hash.clone(),
-                rows: files.iter().map(|f| f.rows).sum(),
-                bytes: files.iter().map(|f| f.size).sum(),
+                content_hash: String::new(),
+                rows: 0,
+                bytes: 0,
                 schema: SchemaInfo::from_arrow(&sources.schema)?,
                 partition_keys: sources.partition_keys.clone(),
-                partitions: manifest::summarize_partitions(&files),
+                partitions: Vec::new(),
                 files,
                 meta: opts.meta.clone(),
                 message: opts.message.clone(),
-                producer: Producer {
-                    actor: ctx.actor.clone(),
-                    tool: format!("lastgood {}", env!("CARGO_PKG_VERSION")),
-                },
-            };
-            match ds
-                .store
-                .create(&ds.layout.manifest(&id), m.to_bytes())
-                .await?
-            {
-                Put::Created => {}
-                Put::Exists => {
-                    // A concurrent publish of the same id sealed first: fine if it is the same content.
-                    let other = ds.require(&id).await?;
-                    if other.manifest.content_hash != content_hash {
-                        return Err(Error::Refused(format!(
-                            "version {id} of {} was sealed concurrently with other content",
-                            ds.name()
-                        )));
-                    }
-                }
+                producer: Producer::new(&ctx.actor),
             }
-            (ds.require(&id).await?, true)
+            .tally();
+            debug_assert_eq!(m.content_hash, content_hash);
+            (ds.seal(&m).await?, true)
         }
     };
 
     // Written after the seal, and again by any re-run that finds it missing (an interrupted run).
-    ds.store
-        .create(&marker_path, ContentMarker::bytes(&id))
-        .await?;
+    mark_content(ds, &sealed.manifest).await?;
 
     let mut outcome = PublishOutcome {
         dataset: ds.name().to_string(),
@@ -205,6 +231,14 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         passed: true,
         gates: Vec::new(),
         report: None,
+        partitions: match &opts.partitioning {
+            Some(p) => touched
+                .iter()
+                .map(|t| partition::Label(&p.keys, t).to_string())
+                .collect(),
+            None => Vec::new(),
+        },
+        carried_files: carried.len(),
         frozen: None,
     };
 
@@ -242,16 +276,39 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             ),
             None => None,
         };
-        let report = gates::evaluate(
+        if attempt > 1 && opts.partitioning.is_some() && !opts.full {
+            // The version carries the partitions of the version that was current when it was
+            // sealed; judged against another, it would drop what was published meanwhile.
+            return Err(Error::Conflict(format!(
+                "the pointer of {} moved from {} to {} while {id} was being sealed; its other partitions are stale: run the same publish again",
+                ds.name(),
+                show(parent.as_ref()),
+                show(head.version())
+            )));
+        }
+        // A partitioned publish compares like with like (see [`partition::scope`]).
+        let (cand_view, base_view, scope) = match (&opts.partitioning, &baseline) {
+            (Some(p), Some(b)) if !opts.full => {
+                let (c, b2, scope) = partition::scope(p, &touched, &sealed.manifest, &b.manifest);
+                let view = |m, s: &Sealed| Sealed {
+                    manifest: m,
+                    checksum: s.checksum.clone(),
+                };
+                (view(c, &sealed), Some(view(b2, b)), Some(scope))
+            }
+            _ => (sealed.clone(), baseline.clone(), None),
+        };
+        let mut report = gates::evaluate(
             ds,
             ctx,
-            &sealed,
-            baseline.as_ref(),
+            &cand_view,
+            base_view.as_ref(),
             &opts.rules.validations,
             opts.rules.contract.as_ref(),
             "publish",
         )
         .await?;
+        report.scope = scope;
         let report_path = gates::store_report(ds, &report).await?;
         outcome.baseline = baseline_id.as_ref().map(|v| v.to_string());
         outcome.passed = report.passed;
@@ -312,6 +369,111 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             Err(e) => return Err(e),
         }
     }
+}
+
+/// The files of the current version's partitions this publish does not touch, checked to be
+/// partitioned as declared and of the same columns as the new files.
+async fn carry_forward(
+    ds: &Dataset,
+    head: &pointer::Head,
+    parent: &VersionId,
+    p: &Partitioning,
+    touched: &[partition::Values],
+    schema: &arrow::datatypes::Schema,
+) -> Result<Vec<FileEntry>> {
+    let current = ds
+        .require_verified(
+            parent,
+            head.entry
+                .as_ref()
+                .and_then(|e| crate::ops::status::recorded_checksum(e, parent)),
+        )
+        .await?;
+    let m = &current.manifest;
+    if m.partition_keys != p.keys {
+        return Err(Error::input(format!(
+            "the current version of {} ({parent}) is partitioned by [{}], not [{}] as declared: publish every partition with --full",
+            ds.name(),
+            m.partition_keys.join(", "),
+            p.keys.join(", ")
+        )));
+    }
+    let columns = |cols: &mut dyn Iterator<Item = (String, String)>| -> Vec<(String, String)> {
+        cols.collect()
+    };
+    let new = columns(
+        &mut schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().to_string())),
+    );
+    let old = columns(
+        &mut m
+            .schema
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.data_type.clone())),
+    );
+    if new != old {
+        let names = |c: &[(String, String)]| {
+            c.iter()
+                .map(|(n, t)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(Error::input(format!(
+            "the new files' columns ({}) differ from the current version's ({}); the partitions of a version share one schema: publish every partition with --full",
+            names(&new),
+            names(&old)
+        )));
+    }
+    Ok(m.files
+        .iter()
+        .filter(|f| !touched.contains(&f.partition))
+        .cloned()
+        .collect())
+}
+
+/// The version `content/<hash>.json` names, if any (it may since have been collected).
+async fn marked_version(ds: &Dataset, content_hash: &str) -> Result<Option<VersionId>> {
+    match ds
+        .store
+        .get(&ds.layout.content_marker(content_hash))
+        .await?
+    {
+        Some(b) => Ok(Some(
+            serde_json::from_slice::<ContentMarker>(&b)
+                .map_err(|e| Error::Corrupt(format!("content marker {content_hash}: {e}")))?
+                .version,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The sealed version holding exactly this content, if any.
+pub(crate) async fn version_with_content(
+    ds: &Dataset,
+    content_hash: &str,
+) -> Result<Option<VersionId>> {
+    let Some(v) = marked_version(ds, content_hash).await? else {
+        return Ok(None);
+    };
+    Ok(ds
+        .sealed(&v)
+        .await?
+        .filter(|s| s.manifest.content_hash == content_hash)
+        .map(|_| v))
+}
+
+/// Records which version holds a manifest's content (create-if-absent: the first one keeps it).
+pub(crate) async fn mark_content(ds: &Dataset, m: &Manifest) -> Result<()> {
+    ds.store
+        .create(
+            &ds.layout.content_marker(&m.content_hash),
+            ContentMarker::bytes(&m.version),
+        )
+        .await?;
+    Ok(())
 }
 
 fn show(v: Option<&VersionId>) -> String {

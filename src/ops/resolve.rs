@@ -11,6 +11,7 @@ use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
 use crate::names::VersionId;
 use crate::ops::status::recorded_checksum;
+use crate::partition;
 use crate::pointer::{self, PointerFileEntry};
 
 /// Which version to resolve.
@@ -33,6 +34,39 @@ pub struct Resolved {
     pub seq: Option<u64>,
     pub rows: u64,
     pub files: Vec<PointerFileEntry>,
+}
+
+impl Resolved {
+    /// Keeps only the files of the partitions `selectors` match (any of them; a selector may name
+    /// some of the keys). Nothing matching is an error naming the selector.
+    pub fn narrow(&mut self, selectors: &[partition::Values]) -> Result<()> {
+        if selectors.is_empty() {
+            return Ok(());
+        }
+        let hit = |f: &PointerFileEntry| {
+            selectors
+                .iter()
+                .any(|sel| sel.iter().all(|(k, v)| f.partition.get(k) == Some(v)))
+        };
+        for sel in selectors {
+            if !self
+                .files
+                .iter()
+                .any(|f| sel.iter().all(|(k, v)| f.partition.get(k) == Some(v)))
+            {
+                let keys: Vec<String> = sel.keys().cloned().collect();
+                return Err(Error::NotFound(format!(
+                    "no partition {} in version {} of {}",
+                    partition::Label(&keys, sel),
+                    self.version,
+                    self.dataset
+                )));
+            }
+        }
+        self.files.retain(hit);
+        self.rows = self.files.iter().map(|f| f.rows).sum();
+        Ok(())
+    }
 }
 
 pub async fn resolve(ds: &Dataset, at: &At) -> Result<(Resolved, Sealed)> {

@@ -7,12 +7,22 @@
 //!    promoted again by accident.
 //! 4. If another writer takes the position, retry only while the same version is still current;
 //!    otherwise the revert would hit a version nobody judged: exit 5.
+//!
+//! With `--partition` ([`revert_partitions`]), only the named partitions go back: a new version is
+//! sealed, equal to the current one except that each named partition comes from `--to`, or else
+//! from the version before the publish that brought it (the parent of the version its files are
+//! in); the pointer moves to it with a `revert` entry, and partitions published since stay.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::manifest::{self, FileEntry, Manifest, Producer};
 use crate::names::VersionId;
 use crate::ops::set::{MoveOutcome, require_reason};
+use crate::partition;
 use crate::pointer::{self, Action, Move};
 
 pub async fn revert(
@@ -69,4 +79,194 @@ pub async fn revert(
     })
     .await?;
     Ok(MoveOutcome::new(ds, &entry, moved))
+}
+
+/// One partition a partition revert replaced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevertedPartition {
+    pub partition: String,
+    /// The version the bad files came from (their folder).
+    pub replaced: Option<String>,
+    /// The version the partition was taken from; its rows (0 when it had no such partition, which
+    /// removes the partition).
+    pub from: String,
+    pub rows: u64,
+}
+
+/// `pointer revert --partition`: what moved and which partitions were replaced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartitionRevertOutcome {
+    #[serde(flatten)]
+    pub moved: MoveOutcome,
+    /// True when a new version was sealed for the result (false when an existing version already
+    /// held exactly this content).
+    pub created: bool,
+    pub partitions: Vec<RevertedPartition>,
+}
+
+pub async fn revert_partitions(
+    ds: &Dataset,
+    ctx: &Context,
+    selectors: &[partition::Values],
+    to: Option<&VersionId>,
+    reason: &str,
+) -> Result<PartitionRevertOutcome> {
+    require_reason(reason)?;
+    let head = pointer::read_head(ds).await?;
+    let current_id = head.version().cloned().ok_or_else(|| {
+        Error::Refused(format!(
+            "nothing to revert: the pointer of {} has never moved",
+            ds.name()
+        ))
+    })?;
+    let current = ds
+        .require_verified(
+            &current_id,
+            head.entry
+                .as_ref()
+                .and_then(|e| crate::ops::status::recorded_checksum(e, &current_id)),
+        )
+        .await?;
+    let cm = &current.manifest;
+    let keys = &cm.partition_keys;
+    let explicit = match to {
+        Some(t) => Some(ds.require(t).await?),
+        None => None,
+    };
+
+    let mut files: Vec<FileEntry> = cm.files.clone();
+    let mut done = Vec::new();
+    for sel in selectors {
+        let label = partition::Label(keys, sel).to_string();
+        if sel.keys().collect::<Vec<_>>() != keys.iter().collect::<Vec<_>>()
+            && sel.len() != keys.len()
+        {
+            return Err(Error::input(format!(
+                "--partition {label}: name every partition key of {} ({})",
+                ds.name(),
+                keys.join(", ")
+            )));
+        }
+        let bad: Vec<&FileEntry> = cm
+            .files
+            .iter()
+            .filter(|f| partition::matches(f, sel))
+            .collect();
+        let replaced = bad
+            .first()
+            .and_then(|f| partition::origin(&f.path))
+            .map(str::to_string);
+        let source = match &explicit {
+            Some(s) => s.clone(),
+            None => {
+                let origin = replaced.as_deref().ok_or_else(|| {
+                    Error::input(format!(
+                        "partition {label} is not in the current version {current_id} of {}; name the version to take it from with --to",
+                        ds.name()
+                    ))
+                })?;
+                let origin = ds.require(&VersionId::new(origin)?).await?;
+                let before = origin.manifest.parent.clone().ok_or_else(|| {
+                    Error::Refused(format!(
+                        "partition {label} of {} came with its first version {}: there is no earlier one to go back to (use --to)",
+                        ds.name(),
+                        origin.manifest.version
+                    ))
+                })?;
+                ds.require(&before).await?
+            }
+        };
+        let sm = &source.manifest;
+        if sm.partition_keys != *keys {
+            return Err(Error::input(format!(
+                "{} is partitioned by [{}], the current version by [{}]",
+                sm.version,
+                sm.partition_keys.join(", "),
+                keys.join(", ")
+            )));
+        }
+        if sm
+            .schema
+            .columns
+            .iter()
+            .map(|c| (&c.name, &c.data_type))
+            .ne(cm.schema.columns.iter().map(|c| (&c.name, &c.data_type)))
+        {
+            return Err(Error::input(format!(
+                "{} has other columns than the current version {current_id}; a version's partitions share one schema",
+                sm.version
+            )));
+        }
+        let good: Vec<FileEntry> = sm
+            .files
+            .iter()
+            .filter(|f| partition::matches(f, sel))
+            .cloned()
+            .collect();
+        files.retain(|f| !partition::matches(f, sel));
+        done.push(RevertedPartition {
+            partition: label,
+            replaced,
+            from: sm.version.to_string(),
+            rows: good.iter().map(|f| f.rows).sum(),
+        });
+        files.extend(good);
+    }
+    files.sort_by(|a, b| partition::logical_path(&a.path).cmp(partition::logical_path(&b.path)));
+
+    let content_hash = manifest::content_hash_of(&files);
+    let mut created = false;
+    let target = if content_hash == cm.content_hash {
+        // Already so (a re-run of `--to`): nothing to move.
+        current_id.clone()
+    } else {
+        match crate::ops::publish::version_with_content(ds, &content_hash).await? {
+            Some(v) => v,
+            None => {
+                let id = VersionId::generate(ctx.now(), &content_hash);
+                let m = Manifest {
+                    version: id.clone(),
+                    created_at: ctx.now(),
+                    parent: Some(current_id.clone()),
+                    files,
+                    message: Some(format!(
+                        "revert {}",
+                        done.iter()
+                            .map(|d| format!("{} to {}", d.partition, d.from))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    producer: Producer::new(&ctx.actor),
+                    ..cm.clone()
+                }
+                .tally();
+                ds.seal(&m).await?;
+                crate::ops::publish::mark_content(ds, &m).await?;
+                created = true;
+                id
+            }
+        }
+    };
+    let detail = serde_json::to_value(&done).expect("partitions serialize");
+    let (entry, moved) = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
+        match head.version() {
+            Some(v) if *v == target => Ok(None),
+            Some(v) if *v == current_id => Ok(Some(Move {
+                reason: Some(reason.to_string()),
+                detail: Some(json!({ "partitions": detail })),
+                ..Move::to(Action::Revert, target.clone())
+            })),
+            other => Err(Error::Conflict(format!(
+                "the pointer of {} moved from {current_id} to {} meanwhile; look at `lastgood pointer history` and revert again if still needed",
+                ds.name(),
+                other.map(|v| v.to_string()).unwrap_or_default()
+            ))),
+        }
+    })
+    .await?;
+    Ok(PartitionRevertOutcome {
+        moved: MoveOutcome::new(ds, &entry, moved),
+        created,
+        partitions: done,
+    })
 }

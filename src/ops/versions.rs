@@ -25,6 +25,9 @@ pub struct VersionRow {
     pub status: Vec<String>,
     pub message: Option<String>,
     pub meta: BTreeMap<String, String>,
+    /// Each partition with its rows and the version whose folder holds its files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<PartitionSummary>,
 }
 
 fn status_of(state: &State, v: &VersionId) -> Vec<String> {
@@ -76,6 +79,7 @@ pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
                     status,
                     message: None,
                     meta: BTreeMap::new(),
+                    partitions: Vec::new(),
                 },
             }
         })
@@ -96,6 +100,7 @@ fn row(m: &Manifest, status: Vec<String>) -> VersionRow {
         status,
         message: m.message.clone(),
         meta: m.meta.clone(),
+        partitions: m.partitions.clone(),
     }
 }
 

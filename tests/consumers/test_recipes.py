@@ -12,7 +12,8 @@ The story (dataset churn_scores, 20,000 customers in 2 files a night):
   (score ** 0.2), the default KS gate fails (3) and readers stay on night 2; night 4 is a canary that
   passes the gates but is bad: promoted (0), then `pointer revert` (back to night 2); night 4 again is
   refused as reverted (4); night 3 promoted with --force (0), reverted (to night 2); `revert --to`
-  night 1; a missing source is bad input (2, with a JSON error). After every step both recipes must
+  night 1; a missing source is bad input (2, with a JSON error); frozen, a passing night 5 is
+  refused (4), then published after unfreeze (0). After every step both recipes must
   return exactly the rows (customer_id, score) of the version the pointer names.
 """
 
@@ -53,6 +54,7 @@ failures: list[str] = []
 
 def check(cond: bool, what: str, detail: str = "") -> bool:
     global passed
+    detail = detail if len(detail) <= 600 else detail[:600] + " …"
     if cond:
         passed += 1
     else:
@@ -178,6 +180,16 @@ def consumers_read(
               f"{step}: `python {script} ROOT {DATASET}` prints {want!r}",
               f"exit {proc.returncode}; stdout {proc.stdout.strip()!r}; stderr {proc.stderr.strip()[-300:]!r}")
 
+    # The DuckDB-only recipe in read_duckdb.py's docstring (no lastgood, no Python logic).
+    sql_con = duckdb.connect()
+    prefix = f"{lake}/{DATASET}"
+    sql_con.execute(
+        f"SET VARIABLE files = (SELECT list('{prefix}/' || f.path ORDER BY f.path) "
+        f"FROM (SELECT unnest(files) AS f FROM read_json('{prefix}/pointer.json')))")
+    got = sorted(sql_con.execute(
+        "SELECT customer_id, score FROM read_parquet(getvariable('files'))").fetchall())
+    check(got == expected, f"{step}: SET VARIABLE files = (… read_json(pointer.json)) reads {version}")
+
     # The CLI's resolve, as the one-liner recipes use it.
     rc, doc, err = lastgood(lake.parent, "resolve", DATASET)
     check(rc == 0 and doc and doc.get("version") == version, f"{step}: `resolve --json` names {version}",
@@ -273,6 +285,23 @@ def scenario(tmp: Path) -> None:
     check(isinstance(e2, dict) and e2.get("error", {}).get("exit_code") == 2,
           "bad input: --json prints {\"error\": {…, \"exit_code\": 2}}", str(e2))
     consumers_read(lake, "after bad input", v1, night1, con)
+
+    # Frozen: a passing publish seals and gates, but is refused (4); readers stay; unfreeze, publish.
+    night5 = make_night(tmp / "out" / "night5", seed=5)
+    rc, _, _ = expect_exit(tmp, 0, "freeze", DATASET, "--reason", "investigating INC-1")
+    if rc == 0:
+        rc, e4, _ = expect_exit(tmp, 4, "publish", DATASET, str(tmp / "out" / "night5"))
+        # A frozen publish prints its publish document (sealed, gated, "promoted": false, "frozen":
+        # why); other refusals print {"error": …}. Accept either, as a scheduler must.
+        check(isinstance(e4, dict) and (
+                  (e4.get("promoted") is False and bool(e4.get("frozen")))
+                  or e4.get("error", {}).get("exit_code") == 4),
+              "frozen: --json says why it was not promoted", str(e4))
+        consumers_read(lake, "frozen publish (refused)", v1, night1, con)
+        expect_exit(tmp, 0, "unfreeze", DATASET, "--reason", "INC-1 closed")
+        rc, p5, _ = expect_exit(tmp, 0, "publish", DATASET, str(tmp / "out" / "night5"))
+        if rc == 0:
+            consumers_read(lake, "night 5 after unfreeze", p5["version"], night5, con)
 
     # A partitioned dataset: files under k=v folders; the recipes add the partition column.
     rc, pp, _ = expect_exit(tmp, 0, "publish", "churn_by_day", str(tmp / "out" / "night1"),

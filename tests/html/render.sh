@@ -37,9 +37,14 @@ if ! browser=$(find_chromium); then
   browser=$(find_chromium) || die "chromium installed but not found on PATH"
 fi
 
-# Absolute file:// URL, whatever directory we were called from.
-url="file://$(cd "$(dirname "$html")" && pwd)/$(basename "$html")"
-png_abs="$(cd "$(dirname "$png")" && pwd)/$(basename "$png")"
+# Absolute paths, whatever directory we were called from (Chromium resolves them against its own).
+abs() {
+  local dir
+  dir=$(cd "$(dirname "$1")" && pwd) || die "no such directory: $(dirname "$1")"
+  echo "$dir/$(basename "$1")"
+}
+url="file://$(abs "$html")"
+png_abs=$(abs "$png")
 rm -f "$png_abs"
 
 # --no-sandbox: we run as root, where Chromium's sandbox refuses to start.

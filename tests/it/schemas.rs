@@ -4,7 +4,7 @@ use lastgood::synth::Variant;
 
 use crate::util::*;
 
-fn validator(name: &str) -> jsonschema::Validator {
+pub(crate) fn validator(name: &str) -> jsonschema::Validator {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("schemas")
         .join(name);
@@ -12,7 +12,7 @@ fn validator(name: &str) -> jsonschema::Validator {
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn check(v: &jsonschema::Validator, file: &std::path::Path) {
+pub(crate) fn check(v: &jsonschema::Validator, file: &std::path::Path) {
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let errors: Vec<String> = v
         .iter_errors(&doc)
@@ -63,10 +63,24 @@ fn on_store_files_match_their_schemas() {
         0
     );
 
+    // Marks: freeze, pin, unfreeze, and a gc that collects the reverted v2.
+    for args in [
+        &["freeze", "churn", "--reason", "looking"][..],
+        &["pin", "churn", "v1", "--reason", "audit"],
+        &["unfreeze", "churn"],
+        &["gc", "churn", "--keep", "0", "--grace", "0s"],
+    ] {
+        let o = lastgood(cwd, &root, args);
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+    }
+
     let ds = root.join("churn");
     let manifest = validator("manifest.schema.json");
     check(&manifest, &ds.join("versions/v1/manifest.json"));
-    check(&manifest, &ds.join("versions/v2/manifest.json"));
+    assert!(
+        !ds.join("versions/v2").exists(),
+        "gc collected the reverted v2"
+    );
     check(&validator("pointer.schema.json"), &ds.join("pointer.json"));
     let entry = validator("log-entry.schema.json");
     let mut n = 0;
@@ -74,16 +88,16 @@ fn on_store_files_match_their_schemas() {
         check(&entry, &e.unwrap().path());
         n += 1;
     }
-    assert_eq!(n, 3);
+    assert_eq!(n, 7);
     let report = validator("gate-report.schema.json");
     let mut reports = 0;
-    for v in ["v1", "v2"] {
+    for v in ["v1"] {
         for e in std::fs::read_dir(ds.join("versions").join(v).join("reports")).unwrap() {
             check(&report, &e.unwrap().path());
             reports += 1;
         }
     }
-    assert_eq!(reports, 2, "one report per publish");
+    assert_eq!(reports, 1, "one report per publish");
 
     // The schemas are not vacuous: a broken document fails.
     let mut doc: serde_json::Value =

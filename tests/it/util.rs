@@ -148,3 +148,24 @@ pub fn lg_env(cwd: &Path, root: &str, args: &[&str], env: &[(&str, &str)]) -> Ou
     }
     cmd.output().expect("run lastgood")
 }
+
+/// A Python that imports `module` (duckdb, pyarrow): `LASTGOOD_TEST_PYTHON`, which tests/run.sh
+/// sets to a venv it installs them into. Never skipped: without it the test fails and says how.
+pub fn python_with(module: &str) -> PathBuf {
+    let python = std::env::var("LASTGOOD_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            let home = std::env::var("HOME").unwrap_or_default();
+            PathBuf::from(home).join(".cache/lastgood/consumers-venv/bin/python")
+        });
+    let ok = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{} cannot import {module}: run the suite with `bash tests/run.sh`, which installs it (or set LASTGOOD_TEST_PYTHON)",
+        python.display()
+    );
+    python
+}

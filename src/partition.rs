@@ -1,0 +1,311 @@
+//! Partitioned datasets: declared keys and types, partition values, and which partitions a gate
+//! compares.
+//!
+//! A dataset declared partitioned (in lastgood.toml) publishes one night at a time:
+//!
+//! ```toml
+//! [datasets.daily_scores]
+//! partition_by = ["date"]
+//! partition_types = { date = "date" }   # string (default), date (YYYY-MM-DD), int
+//! compare = "partition"                 # or "dataset": gate the whole version against the whole baseline
+//! ```
+//!
+//! Each publish names the partitions it adds or replaces; the new version's manifest lists the new
+//! files and, by reference, every file of the current version's other partitions (see SPEC.md).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::manifest::{FileEntry, Manifest};
+
+/// One partition's values, `{"date": "2026-11-21"}`.
+pub type Values = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyType {
+    #[default]
+    String,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// A signed 64-bit integer, ordered numerically.
+    Int,
+}
+
+/// What the gates of a partitioned publish compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compare {
+    /// A replaced partition against its previous self; a new one against the baseline's most
+    /// recent partition.
+    #[default]
+    Partition,
+    /// The whole new version against the whole baseline.
+    Dataset,
+}
+
+/// A dataset's declared partitioning.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Partitioning {
+    pub keys: Vec<String>,
+    pub types: BTreeMap<String, KeyType>,
+    pub compare: Compare,
+}
+
+impl Partitioning {
+    pub fn key_type(&self, key: &str) -> KeyType {
+        self.types.get(key).copied().unwrap_or_default()
+    }
+
+    /// Checks that a config declares each typed key and every value has its type.
+    pub fn check_declaration(&self) -> Result<()> {
+        if self.keys.is_empty() {
+            return Err(Error::input("partition_by is empty: name at least one key"));
+        }
+        for (k, v) in &self.types {
+            if !self.keys.contains(k) {
+                return Err(Error::input(format!(
+                    "partition_types names {k} ({v:?}), which is not in partition_by {:?}",
+                    self.keys
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that files' partition keys are the declared ones, in order, with values of the
+    /// declared types.
+    pub fn check_files(&self, keys: &[String], values: &[&Values], dataset: &str) -> Result<()> {
+        if keys != self.keys.as_slice() {
+            return Err(Error::input(format!(
+                "{dataset} is partitioned by [{}] but the files are {}: pass --partition {}=… or a folder of {}=…/ subfolders",
+                self.keys.join(", "),
+                if keys.is_empty() {
+                    "not partitioned".to_string()
+                } else {
+                    format!("partitioned by [{}]", keys.join(", "))
+                },
+                self.keys[0],
+                self.keys[0],
+            )));
+        }
+        for vals in values {
+            for k in &self.keys {
+                let v = vals.get(k).map(String::as_str).unwrap_or_default();
+                check_value(k, v, self.key_type(k))
+                    .map_err(|e| Error::input(format!("{dataset}: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Orders partitions by their typed values, key by key.
+    pub fn cmp(&self, a: &Values, b: &Values) -> Ordering {
+        for k in &self.keys {
+            let (x, y) = (a.get(k), b.get(k));
+            let o = match self.key_type(k) {
+                KeyType::Int => {
+                    let p = |v: Option<&String>| v.and_then(|s| s.parse::<i64>().ok());
+                    p(x).cmp(&p(y))
+                }
+                // ISO dates order as text.
+                KeyType::Date | KeyType::String => x.cmp(&y),
+            };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    }
+}
+
+/// Checks one value against its declared type.
+pub fn check_value(key: &str, value: &str, t: KeyType) -> Result<()> {
+    let ok = match t {
+        KeyType::String => true,
+        KeyType::Date => {
+            value.len() == 10 && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok()
+        }
+        KeyType::Int => value.parse::<i64>().is_ok(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::input(format!(
+            "partition {key}={value:?} is not a {}",
+            match t {
+                KeyType::String => "string",
+                KeyType::Date => "date (YYYY-MM-DD)",
+                KeyType::Int => "64-bit integer",
+            }
+        )))
+    }
+}
+
+/// `date=2026-11-21/region=eu`, in the given key order.
+pub struct Label<'a>(pub &'a [String], pub &'a Values);
+
+impl fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for k in self.0 {
+            if !first {
+                f.write_str("/")?;
+            }
+            first = false;
+            write!(f, "{k}={}", self.1.get(k).map(String::as_str).unwrap_or(""))?;
+        }
+        Ok(())
+    }
+}
+
+/// The path of a file below its version's `data/` folder: where it sits within any version that
+/// lists it (`versions/<id>/data/date=…/part-0.parquet` → `date=…/part-0.parquet`).
+pub fn logical_path(file_path: &str) -> &str {
+    let mut parts = file_path.splitn(4, '/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("versions"), Some(_), Some("data"), Some(rest)) => rest,
+        _ => file_path,
+    }
+}
+
+/// The version whose folder holds a file (`versions/<id>/…`).
+pub fn origin(file_path: &str) -> Option<&str> {
+    let mut parts = file_path.split('/');
+    match (parts.next(), parts.next()) {
+        (Some("versions"), Some(id)) => Some(id),
+        _ => None,
+    }
+}
+
+/// Parses a `--partition` selector, `date=2026-11-21` or `date=2026-11-21/region=eu`.
+pub fn selector(s: &str) -> Result<Values> {
+    let mut out = Values::new();
+    for part in s.split('/') {
+        let (k, v) = crate::names::parse_pair(part)?;
+        crate::names::check_partition(&k, &v)?;
+        if out.insert(k.clone(), v).is_some() {
+            return Err(Error::input(format!(
+                "--partition {s}: key {k} given twice"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a file belongs to the partition `sel` (every key of `sel` matches).
+pub fn matches(f: &FileEntry, sel: &Values) -> bool {
+    sel.iter().all(|(k, v)| f.partition.get(k) == Some(v))
+}
+
+/// What a partitioned publish's gates compare: the candidate's touched partitions against, for
+/// each, its previous self in the baseline, or the baseline's most recent partition when it is new
+/// (or both versions whole, with `compare = "dataset"`). Returns the two views and the report's
+/// `scope`.
+pub fn scope(
+    p: &Partitioning,
+    touched: &[Values],
+    candidate: &Manifest,
+    baseline: &Manifest,
+) -> (Manifest, Manifest, serde_json::Value) {
+    let labels = |vs: &mut dyn Iterator<Item = &Values>| -> Vec<String> {
+        vs.map(|v| Label(&p.keys, v).to_string()).collect()
+    };
+    let whole = |why: &str| {
+        let scope = json!({
+            "compare": "dataset",
+            "candidate": labels(&mut candidate.partitions.iter().map(|s| &s.values)),
+            "baseline": labels(&mut baseline.partitions.iter().map(|s| &s.values)),
+            "why": why,
+        });
+        (candidate.clone(), baseline.clone(), scope)
+    };
+    if p.compare == Compare::Dataset {
+        return whole("compare = \"dataset\": the whole version against the whole baseline");
+    }
+    let latest = baseline
+        .partitions
+        .iter()
+        .map(|s| &s.values)
+        .max_by(|a, b| p.cmp(a, b));
+    let Some(latest) = latest else {
+        return whole(
+            "the baseline has no partitions: the whole version against the whole baseline",
+        );
+    };
+    let mut base: Vec<&Values> = Vec::new();
+    let mut why = Vec::new();
+    for t in touched {
+        let label = Label(&p.keys, t);
+        if baseline.partitions.iter().any(|s| &s.values == t) {
+            base.push(t);
+            why.push(format!("{label} replaced: against its previous self"));
+        } else {
+            base.push(latest);
+            why.push(format!(
+                "{label} new: against the most recent partition, {}",
+                Label(&p.keys, latest)
+            ));
+        }
+    }
+    base.sort_by(|a, b| p.cmp(a, b));
+    base.dedup();
+    let cand = candidate.only(|f| touched.contains(&f.partition));
+    let base_view = baseline.only(|f| base.contains(&&f.partition));
+    let scope = json!({
+        "compare": "partition",
+        "candidate": labels(&mut touched.iter()),
+        "baseline": labels(&mut base.iter().copied()),
+        "why": why.join("; "),
+    });
+    (cand, base_view, scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vals(d: &str) -> Values {
+        [("date".to_string(), d.to_string())].into()
+    }
+
+    #[test]
+    fn typed_values() {
+        check_value("date", "2026-11-21", KeyType::Date).unwrap();
+        assert!(check_value("date", "2026-13-01", KeyType::Date).is_err());
+        assert!(check_value("date", "21/11/2026", KeyType::Date).is_err());
+        check_value("n", "-3", KeyType::Int).unwrap();
+        assert!(check_value("n", "3.5", KeyType::Int).is_err());
+    }
+
+    #[test]
+    fn int_keys_order_numerically() {
+        let p = Partitioning {
+            keys: vec!["n".into()],
+            types: [("n".to_string(), KeyType::Int)].into(),
+            compare: Compare::Partition,
+        };
+        let v = |s: &str| -> Values { [("n".to_string(), s.to_string())].into() };
+        assert_eq!(p.cmp(&v("9"), &v("10")), Ordering::Less);
+        let d = Partitioning {
+            keys: vec!["date".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            d.cmp(&vals("2026-11-21"), &vals("2026-11-03")),
+            Ordering::Greater
+        );
+    }
+
+    #[test]
+    fn paths() {
+        let p = "versions/20261121T020000000Z-1a2b3c4d/data/date=2026-11-21/part-0.parquet";
+        assert_eq!(logical_path(p), "date=2026-11-21/part-0.parquet");
+        assert_eq!(origin(p), Some("20261121T020000000Z-1a2b3c4d"));
+    }
+}
