@@ -132,6 +132,23 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// A version's gate report: the table, --json, or one self-contained HTML page
+    #[command(
+        after_help = "Examples:\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d --html report.html\n\nThe HTML page needs no network: verdict, gate table, the ECDFs of each KS gate with D marked, null rates side by side, the schema diff."
+    )]
+    Report {
+        dataset: String,
+        version: String,
+        /// Write the report as one self-contained HTML file
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// A given report instead of the newest (see --list)
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// List the reports stored on the version
+        #[arg(long, conflicts_with_all = ["html", "name"])]
+        list: bool,
+    },
     /// List the versions of a dataset
     #[command(after_help = "Example:\n  lastgood versions churn_scores")]
     Versions { dataset: String },

@@ -22,6 +22,7 @@ pub mod dataset;
 pub mod error;
 pub mod faults;
 pub mod gates;
+pub mod html;
 pub mod layout;
 pub mod manifest;
 pub mod names;

@@ -11,7 +11,9 @@ use clap::Parser;
 use lastgood::config::Config;
 use lastgood::names::parse_pair;
 use lastgood::ops::validate::{self, Rules};
-use lastgood::ops::{doctor, freeze, gc, pin, publish, resolve, revert, set, status, versions};
+use lastgood::ops::{
+    doctor, freeze, gc, pin, publish, report, resolve, revert, set, status, versions,
+};
 use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId};
 use serde::Serialize;
 
@@ -366,6 +368,46 @@ async fn run(cli: Cli) -> Result<Done> {
             };
             let out = gc::gc(&env.dataset(&dataset)?, &env.ctx, &opts).await?;
             render(json, quiet, &out, output::gc)
+        }
+        Command::Report {
+            dataset,
+            version,
+            html,
+            name,
+            list,
+        } => {
+            let ds = env.dataset(&dataset)?;
+            let v = VersionId::new(version)?;
+            if list {
+                let names = report::list(&ds, &v).await?;
+                return Ok(Done::from(render(json, quiet, &names, |n| {
+                    n.iter().map(|s| format!("{s}\n")).collect()
+                })));
+            }
+            let r = report::load(&ds, &v, name.as_deref()).await?;
+            match html {
+                Some(file) => {
+                    let page = lastgood::html::render_with(
+                        &r.json,
+                        &lastgood::html::PageContext {
+                            origin: Some(&r.url),
+                        },
+                    );
+                    std::fs::write(&file, page)
+                        .map_err(|e| Error::io(format!("writing {}", file.display()), e))?;
+                    let out =
+                        serde_json::json!({"report": r.path, "html": file.display().to_string()});
+                    render(json, quiet, &out, |_| {
+                        format!("wrote {} (from {})\n", file.display(), r.path)
+                    })
+                }
+                None if json => format!("{}\n", r.json),
+                None => {
+                    let parsed: lastgood::gates::Report = serde_json::from_value(r.json.clone())
+                        .map_err(|e| Error::Corrupt(format!("gate report {}: {e}", r.url)))?;
+                    render(false, quiet, &parsed, |p| output::report(p, &r.path))
+                }
+            }
         }
         Command::Versions { dataset } => {
             let out = versions::list(&env.dataset(&dataset)?).await?;

@@ -19,6 +19,10 @@ How it reads (SPEC.md, "Requirements for Readers"):
 The relation is lazy: DuckDB reads the files when you run it. Versions are immutable, so it always
 sees one whole version, the one in ``load_pointer(...)["version"]`` at the time of the call, even if
 lastgood moves the pointer meanwhile; call ``read_current`` again to follow the pointer.
+``lastgood gc`` deletes old versions, but never the current one, the last-known-good, pinned ones,
+the last ``--keep`` (5) versions the pointer held, nor anything younger than ``--grace`` (1 h): the
+version a reader started on survives until the pointer has moved past it several times; a job that
+holds on to one version for long should ``lastgood pin`` it.
 
 Partitioned datasets: when file entries carry ``partition`` ({"date": "2026-11-21"}), Hive
 partitioning is switched on and the values come back as VARCHAR columns (``hive_types_autocast``

@@ -20,6 +20,10 @@ How it reads (SPEC.md, "Requirements for Readers"):
 Versions are immutable, so the table always holds one whole version, even while lastgood publishes
 or reverts: a reader that started before a move finishes with the old version, the next read gets
 the new one.
+``lastgood gc`` deletes old versions, but never the current one, the last-known-good, pinned ones,
+the last ``--keep`` (5) versions the pointer held, nor anything younger than ``--grace`` (1 h): the
+version a reader started on survives until the pointer has moved past it several times; a job that
+holds on to one version for long should ``lastgood pin`` it.
 
 Partitioned datasets: a file entry may carry ``partition`` ({"date": "2026-11-21"}); its values are
 added as string columns when the file does not already hold a column of that name.

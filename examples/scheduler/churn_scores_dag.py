@@ -15,7 +15,7 @@ For Airflow 2.7+ (also imports on 3.x). Tasks:
          sealed version against the new pointer
       3  gates failed: AirflowFailException (no retry; the pointer stays on the last good version,
          consumers keep reading it; the task goes red so someone looks at the report)
-      4  refused by policy (a reverted version, a frozen dataset, an id with other content),
+      4  refused by policy (a frozen dataset, a reverted version, an id with other content),
       2  bad input, 1 unexpected: AirflowFailException, no retry
 
   ``retries`` therefore only ever applies to exit 5. To retry exit 1 (a flaky store) too, add it
@@ -55,7 +55,7 @@ MEANING = {
     1: "unexpected failure (store, I/O)",
     2: "bad input (a bad name or file, something not found, a store object that does not verify)",
     3: "gates failed; the pointer did not move, consumers keep the last good version",
-    4: "refused by policy (reverted version, frozen dataset, sealed id with other content)",
+    4: "refused by policy (frozen dataset, reverted version, sealed id with other content)",
     5: "conflict: the pointer moved underneath; safe to retry",
 }
 

@@ -13,8 +13,9 @@
 #   0  promoted (or an idempotent re-run): done, exit 0
 #   3  gates failed: alert with the failed gates; the pointer stays on the last good version, so
 #      consumers keep yesterday's scores; exit 3, no retry (the data will not change by retrying)
-#   4  refused by policy (a version reverted before, a frozen dataset, an id with other content):
-#      alert, exit 4, no retry (a person has to decide; see `lastgood pointer show`)
+#   4  refused by policy (the dataset is frozen: the version is sealed and gated but not promoted;
+#      content reverted before; an id with other content): alert, exit 4, no retry (a person
+#      decides; after `lastgood unfreeze`, re-running this script promotes the sealed version)
 #   5  conflict, the pointer moved underneath: retry with backoff, up to 3 times. publish is
 #      idempotent: the retry finds the version it already sealed and judges it against the new
 #      pointer
@@ -63,6 +64,17 @@ for g in doc["gates"]:
 EOF
 }
 
+why_refused() { # the reason in a refused publish's --json: "frozen" (publish document) or error.message
+  python3 - "$1" <<'EOF' 2>/dev/null || printf '%s\n' "$1"
+import json, sys
+doc = json.loads(sys.argv[1])
+if doc.get("frozen"):
+    print(f"sealed {doc['version']} (gates passed: {doc['passed']}) but not promoted: {doc['frozen']}")
+else:
+    print(doc["error"]["message"])
+EOF
+}
+
 # One run at a time: a slow night must not overlap the next one.
 exec 9>"$LOCK_FILE"
 if ! flock -n 9; then
@@ -96,7 +108,7 @@ while true; do
       exit 3
       ;;
     4)
-      { echo "$result"; echo "see: $LASTGOOD pointer show $DATASET"; } |
+      { why_refused "$result"; echo "see: $LASTGOOD pointer show $DATASET"; } |
         alert "churn $night: publish refused by policy"
       exit 4
       ;;

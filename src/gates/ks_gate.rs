@@ -109,11 +109,13 @@ async fn one(spec: &GateSpec, g: &Ks, probe: &Probe<'_>, c: &str) -> GateResult 
     }
     // The walk over 2 x 10M values takes tens of milliseconds; the exact p-value up to a second
     // (n <= 10000 with a large D): off the async threads.
-    let k = tokio::task::spawn_blocking(move || ks_2samp_sorted(&a, &b))
-        .await
-        .ok()
-        .flatten();
-    let Some(k) = k else {
+    let k = tokio::task::spawn_blocking(move || {
+        ks_2samp_sorted(&a, &b).map(|k| (k, ecdf_points(&a), ecdf_points(&b)))
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some((k, ecdf_a, ecdf_b)) = k else {
         return error_result(spec, Some(c), "no values to compare");
     };
     let crossed_d = g.max_statistic.map(|m| k.statistic >= m);
@@ -127,6 +129,7 @@ async fn one(spec: &GateSpec, g: &Ks, probe: &Probe<'_>, c: &str) -> GateResult 
         .detail("n_candidate", k.n1)
         .detail("n_baseline", k.n2)
         .detail("location", k.location)
+        .detail("ecdf", json!({"candidate": ecdf_a, "baseline": ecdf_b}))
         .detail(
             "method",
             if k.method == KsMethod::Exact {
@@ -137,11 +140,79 @@ async fn one(spec: &GateSpec, g: &Ks, probe: &Probe<'_>, c: &str) -> GateResult 
         );
     let msg = format!(
         "D={:.4} at {} (p={:.3e}, n={} vs {})",
-        k.statistic, k.location, k.p_value, k.n1, k.n2
+        k.statistic,
+        significant(k.location),
+        k.p_value,
+        k.n1,
+        k.n2
     );
     if fails {
         r.outcome(Outcome::Fail, msg)
     } else {
         r.outcome(Outcome::Pass, msg)
+    }
+}
+
+/// A value for people: six significant digits, no trailing zeros (`0.269895`, `851`, `1.2e-7`).
+fn significant(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let a = x.abs();
+    if !(1e-4..1e9).contains(&a) {
+        return format!("{x:.5e}");
+    }
+    let decimals = (5 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// How many points of each ECDF a report keeps for pictures (`lastgood report --html`).
+const ECDF_POINTS: usize = 256;
+
+/// About [`ECDF_POINTS`] `[x, F(x)]` pairs of a sorted sample's right-continuous ECDF, at evenly
+/// spaced ranks (always the minimum and the maximum), ties collapsed.
+pub(crate) fn ecdf_points(sorted: &[f64]) -> Vec<[f64; 2]> {
+    let n = sorted.len();
+    let mut out: Vec<[f64; 2]> = Vec::with_capacity(ECDF_POINTS + 1);
+    if n == 0 {
+        return out;
+    }
+    for i in 0..=ECDF_POINTS {
+        let x = sorted[i * (n - 1) / ECDF_POINTS];
+        if out.last().is_some_and(|p| p[0] == x) {
+            continue;
+        }
+        let at_or_below = sorted.partition_point(|v| *v <= x);
+        out.push([x, at_or_below as f64 / n as f64]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ecdf_points, significant};
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(significant(0.2698946704409379), "0.269895");
+        assert_eq!(significant(851.0), "851");
+        assert_eq!(significant(44.853617571088044), "44.8536");
+        assert_eq!(significant(-3.0e-7), "-3.00000e-7");
+    }
+
+    #[test]
+    fn ecdf_points_are_the_right_continuous_ecdf() {
+        let v: Vec<f64> = (0..1000).map(|i| (i / 10) as f64).collect();
+        let p = ecdf_points(&v);
+        assert_eq!(p.first(), Some(&[0.0, 0.01]));
+        assert_eq!(p.last(), Some(&[99.0, 1.0]));
+        assert!(p.len() <= 100, "ties collapse");
+        assert!(p.windows(2).all(|w| w[0][0] < w[1][0] && w[0][1] < w[1][1]));
+        assert!(ecdf_points(&[]).is_empty());
     }
 }

@@ -6,6 +6,7 @@ pub mod freeze;
 pub mod gc;
 pub mod pin;
 pub mod publish;
+pub mod report;
 pub mod resolve;
 pub mod revert;
 pub mod set;

@@ -25,6 +25,7 @@ fi
   || die "pip install -r tests/consumers/requirements.txt failed (PyPI reachable? $venv intact? delete it to start over)"
 "$venv/bin/python" -c 'import duckdb, pyarrow' || die "duckdb/pyarrow do not import from $venv"
 
+export PYTHONDONTWRITEBYTECODE=1  # the recipes are imported from examples/: leave no __pycache__ there
 export LASTGOOD_BIN=${LASTGOOD_BIN:-$repo/target/debug/lastgood}
 cd "$repo"
 exec "$venv/bin/python" "$here/test_recipes.py"

@@ -14,7 +14,9 @@ The story (dataset churn_scores, 20,000 customers in 2 files a night):
   refused as reverted (4); night 3 promoted with --force (0), reverted (to night 2); `revert --to`
   night 1; a missing source is bad input (2, with a JSON error); frozen, a passing night 5 is
   refused (4), then published after unfreeze (0). After every step both recipes must
-  return exactly the rows (customer_id, score) of the version the pointer names.
+  return exactly the rows (customer_id, score) of the version the pointer names. Then a dataset
+  partitioned by date, published a day at a time (earlier days carried forward, so the pointer lists
+  files under other versions' folders): added, replaced, reverted.
 """
 
 from __future__ import annotations
@@ -211,6 +213,9 @@ def consumers_read(
 
 def scenario(tmp: Path) -> None:
     lake = tmp / "lake"
+    # lastgood reads ./lastgood.toml (the CLI runs in tmp); only daily_scores is declared there.
+    (tmp / "lastgood.toml").write_text(
+        '[datasets.daily_scores]\npartition_by = ["date"]\npartition_types = { date = "date" }\n')
     con = duckdb.connect()
     night1 = make_night(tmp / "out" / "night1", seed=1)
     night2 = make_night(tmp / "out" / "night2", seed=2)
@@ -303,21 +308,44 @@ def scenario(tmp: Path) -> None:
         if rc == 0:
             consumers_read(lake, "night 5 after unfreeze", p5["version"], night5, con)
 
-    # A partitioned dataset: files under k=v folders; the recipes add the partition column.
-    rc, pp, _ = expect_exit(tmp, 0, "publish", "churn_by_day", str(tmp / "out" / "night1"),
-                            "--partition", "date=2026-11-21")
-    if rc == 0:
-        pointer = json.loads((lake / "churn_by_day" / "pointer.json").read_text())
-        check(all(f.get("partition") == {"date": "2026-11-21"} for f in pointer["files"]),
-              "partitioned: pointer.json files carry partition", json.dumps(pointer["files"])[:300])
-        rel = read_duckdb.read_current(str(lake), "churn_by_day", con=con, verify=True)
-        dates = rel.aggregate("date, count(*)", "date").fetchall()
-        check(dates == [("2026-11-21", CUSTOMERS)], "partitioned: DuckDB date column", str(dates))
-        table = read_pyarrow.read_current(str(lake), "churn_by_day")
-        check(table["date"].unique().to_pylist() == ["2026-11-21"] and table.num_rows == CUSTOMERS,
-              "partitioned: pyarrow date column", str(table.schema))
-        check(pairs_duckdb(rel) == night1 and pairs_arrow(table) == night1,
-              "partitioned: both recipes read night 1's rows")
+    # A partitioned dataset published one night at a time (partition_by in lastgood.toml): each
+    # version lists its new partition and carries the others forward, so pointer.json names files
+    # under other versions' folders. The recipes must read exactly those, with the date column.
+    def triples(pairs_by_date: dict) -> list:
+        return sorted((d, c, s) for d, pairs in pairs_by_date.items() for c, s in pairs)
+
+    def read_triples(step: str, version: str, expected: list) -> None:
+        pointer = json.loads((lake / "daily_scores" / "pointer.json").read_text())
+        check(pointer["version"] == version, f"{step}: pointer.json names {version}", pointer["version"])
+        rel = read_duckdb.read_current(str(lake), "daily_scores", con=con, verify=True)
+        got = sorted(rel.project("date, customer_id, score").fetchall())
+        check(got == expected, f"{step}: DuckDB reads exactly {version}'s partitions and rows",
+              f"{len(got)} rows; dates {sorted({g[0] for g in got})}")
+        table = read_pyarrow.read_current(str(lake), "daily_scores")
+        got = sorted(zip(*(table[c].to_pylist() for c in ("date", "customer_id", "score"))))
+        check(got == expected, f"{step}: pyarrow reads exactly {version}'s partitions and rows",
+              f"{len(got)} rows; dates {sorted({g[0] for g in got})}")
+
+    day1, day2 = "2026-11-21", "2026-11-22"
+    rc, d1, _ = expect_exit(tmp, 0, "publish", "daily_scores", str(tmp / "out" / "night1"),
+                            "--partition", f"date={day1}")
+    rc2, d2, _ = expect_exit(tmp, 0, "publish", "daily_scores", str(tmp / "out" / "night2"),
+                             "--partition", f"date={day2}")
+    if rc == 0 and rc2 == 0:
+        pointer = json.loads((lake / "daily_scores" / "pointer.json").read_text())
+        folders = {f["path"].split("/")[1] for f in pointer["files"]}
+        check(folders == {d1["version"], d2["version"]},
+              "partitioned: pointer.json lists files under both versions' folders", str(folders))
+        check(sorted(f.get("partition", {}).get("date") for f in pointer["files"]) == [day1] * FILES + [day2] * FILES,
+              "partitioned: pointer.json files carry their partition", json.dumps(pointer["files"])[:300])
+        read_triples("partitioned, day 2 added", d2["version"], triples({day1: night1, day2: night2}))
+        # Day 2 replaced by a re-scored night (night 4's numbers), then reverted.
+        rc, d3, _ = expect_exit(tmp, 0, "publish", "daily_scores", str(tmp / "out" / "night4"),
+                                "--partition", f"date={day2}")
+        if rc == 0:
+            read_triples("partitioned, day 2 replaced", d3["version"], triples({day1: night1, day2: night4}))
+            expect_exit(tmp, 0, "pointer", "revert", "daily_scores", "--reason", "re-score was wrong")
+            read_triples("partitioned, replacement reverted", d2["version"], triples({day1: night1, day2: night2}))
 
     # A reader that verifies notices a file that is not what the pointer says.
     pointer = json.loads((lake / DATASET / "pointer.json").read_text())
