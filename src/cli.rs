@@ -36,6 +36,9 @@ pub struct Cli {
     /// Say more (on stderr)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// No progress bars on stderr (they only show on a terminal, for steps over a second)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
     /// Who acts, recorded in history [default: $USER@host]
     #[arg(long, global = true, env = "LASTGOOD_ACTOR", value_name = "NAME")]
     pub actor: Option<String>,
@@ -45,6 +48,25 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a project: a commented lastgood.toml, validations/DATASET.toml and (from --sample) the contract
+    #[command(
+        after_help = "Examples:\n  lastgood init churn_scores\n  lastgood init churn_scores --sample out/2026-11-21/ --root s3://ml-lake/predictions\n  lastgood init daily_scores --partition-by date\n\nNever overwrites a file: existing ones are kept and listed."
+    )]
+    Init {
+        dataset: String,
+        /// Draft the contract from these Parquet files or folders
+        #[arg(long, value_name = "PATH")]
+        sample: Vec<String>,
+        /// Partition keys of a dataset published a partition at a time (repeatable)
+        #[arg(long, value_name = "KEY")]
+        partition_by: Vec<String>,
+        /// The folder of the project [default: .]
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Contracts: draft one from sample files
+    #[command(subcommand)]
+    Schema(SchemaCommand),
     /// Seal Parquet files as a new immutable version, then promote it
     #[command(
         after_help = "Examples:\n  lastgood publish churn_scores out/2026-11-21/ --meta model=churn-v1.14 --message nightly\n  lastgood publish daily_scores out/part-0.parquet --partition date=2026-11-21\n\nExit codes: 0 promoted (or an idempotent re-run), 2 bad input, 3 gates failed (sealed, not promoted), 4 refused, 5 the pointer moved meanwhile (run again)"
@@ -132,6 +154,31 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run DataFusion SQL over the current version (the table is named after the dataset)
+    #[command(
+        after_help = "Examples:\n  lastgood query churn_scores \"SELECT segment, avg(score) FROM churn_scores GROUP BY 1\"\n  lastgood query churn_scores \"SELECT count(*) FROM churn_scores\" --version 20261119T020000000Z-9f8e7d6c --json"
+    )]
+    Query {
+        dataset: String,
+        sql: String,
+        /// A sealed version instead of the current one
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "Examples:\n  lastgood completions bash > /etc/bash_completion.d/lastgood\n  lastgood completions zsh > \"${fpath[1]}/_lastgood\""
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (lastgood.1 and one per command) into a folder
+    #[command(after_help = "Example:\n  lastgood man --out /usr/local/share/man/man1")]
+    Man {
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
     /// A version's gate report: the table, --json, or one self-contained HTML page
     #[command(
         after_help = "Examples:\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d --html report.html\n\nThe HTML page needs no network: verdict, gate table, the ECDFs of each KS gate with D marked, null rates side by side, the schema diff."
@@ -157,7 +204,7 @@ pub enum Command {
     Show { dataset: String, version: String },
     /// Print the data files of the current version (or another), one URL a line
     #[command(
-        after_help = "Examples:\n  lastgood resolve churn_scores\n  lastgood resolve churn_scores --format json\n  duckdb -c \"select count(*) from read_parquet([$(lastgood resolve churn_scores --format sql-list)])\""
+        after_help = "Examples:\n  lastgood resolve churn_scores\n  lastgood resolve churn_scores --format json\n  lastgood resolve daily_scores --partition date=2026-11-21\n  t=$(lastgood resolve churn_scores --format duckdb) && duckdb -c \"SELECT count(*) FROM $t\""
     )]
     Resolve {
         dataset: String,
@@ -185,6 +232,24 @@ pub enum ResolveFormat {
     SqlList,
     /// The resolved version as JSON
     Json,
+    /// A DuckDB table expression: read_parquet([…]) (local paths or s3:// URLs)
+    Duckdb,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Draft a contract (schemas/DATASET.contract.json) from sample Parquet files
+    #[command(
+        after_help = "Example:\n  lastgood schema infer out/2026-11-21/ --dataset churn_scores > schemas/churn_scores.contract.json\n\nColumns without nulls in the samples are drafted nullable: false; edit before use."
+    )]
+    Infer {
+        /// Parquet files or folders
+        #[arg(required = true, value_name = "SAMPLE")]
+        sample: Vec<String>,
+        /// The dataset the contract is for
+        #[arg(long)]
+        dataset: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -213,7 +278,8 @@ pub struct PublishArgs {
     /// Seal only; leave the pointer where it is
     #[arg(long)]
     pub no_promote: bool,
-    /// Promote even a version reverted before (needs --reason)
+    /// Promote even a version whose gates failed or that was reverted before (needs --reason;
+    /// recorded as forced)
     #[arg(long, requires = "reason")]
     pub force: bool,
     /// Why (recorded in history)
@@ -271,7 +337,7 @@ pub enum PointerCommand {
         #[arg(long, required = true, value_name = "TEXT")]
         reason: String,
         /// Allow a --to version that was itself reverted
-        #[arg(long)]
+        #[arg(long, conflicts_with = "partition")]
         force: bool,
         /// Revert only this partition: k=v, or k=v/k2=v2 with several keys (repeatable)
         #[arg(long, value_name = "K=V")]

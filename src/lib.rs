@@ -29,6 +29,7 @@ pub mod names;
 pub mod ops;
 pub mod partition;
 pub mod pointer;
+pub mod progress;
 pub mod source;
 pub mod store;
 pub mod synth;

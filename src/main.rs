@@ -4,7 +4,7 @@
 mod cli;
 mod output;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -12,16 +12,26 @@ use lastgood::config::Config;
 use lastgood::names::parse_pair;
 use lastgood::ops::validate::{self, Rules};
 use lastgood::ops::{
-    doctor, freeze, gc, pin, publish, report, resolve, revert, set, status, versions,
+    doctor, freeze, gc, init, pin, publish, query, report, resolve, revert, set, status, versions,
 };
 use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId};
 use serde::Serialize;
 
-use cli::{Cli, Command, PointerCommand, ResolveFormat};
+use cli::{Cli, Command, PointerCommand, ResolveFormat, SchemaCommand};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
     let json = cli.json;
+    let stderr_tty = std::io::stderr().is_terminal();
+    lastgood::progress::enable(stderr_tty && !json && !cli.quiet && !cli.no_progress);
+    output::set_colour(
+        std::io::stdout().is_terminal()
+            && !json
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,6 +55,38 @@ fn main() -> ExitCode {
         }
         Err(e) => fail(&e, json),
     }
+}
+
+/// Bad flags: clap's message (exit 2), and with `--json` the same `{"error": …}` as every other
+/// failure. Help and version go to stdout with exit 0.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let wants_json = std::env::args().any(|a| a == "--json");
+    if !wants_json
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+    }
+    // The message without clap's usage and tip lines, on one line.
+    let rendered = e.render().to_string();
+    let msg = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_string();
+    let v = serde_json::json!({"error": {"kind": "usage", "message": msg, "exit_code": 2}});
+    emit(&format!("{v}\n"));
+    eprintln!("lastgood: {msg} (see --help)");
+    ExitCode::from(2)
 }
 
 fn fail(e: &Error, json: bool) -> ExitCode {
@@ -169,6 +211,80 @@ async fn run(cli: Cli) -> Result<Done> {
     };
     let (json, quiet) = (cli.json, cli.quiet);
     Ok(Done::from(match cli.command {
+        Command::Init {
+            dataset,
+            sample,
+            partition_by,
+            dir,
+        } => {
+            let root = cli.root.clone().unwrap_or_else(|| "lake".into());
+            let out = init::init(&init::InitOptions {
+                dataset,
+                dir,
+                root,
+                sample,
+                partition_by,
+            })
+            .await?;
+            render(json, quiet, &out, output::init)
+        }
+        Command::Schema(SchemaCommand::Infer { sample, dataset }) => {
+            if let Some(d) = &dataset {
+                DatasetName::new(d)?;
+            }
+            let c = init::infer(&sample, dataset).await?;
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&c).expect("contract serializes")
+            )
+        }
+        Command::Query {
+            dataset,
+            sql,
+            version,
+        } => {
+            let ds = env.dataset(&dataset)?;
+            let at = match version {
+                Some(v) => resolve::At::Version(VersionId::new(v)?),
+                None => resolve::At::Current,
+            };
+            let (_, batches) = query::query(&ds, &at, &sql).await?;
+            if json {
+                format!("{}\n", query::to_json_rows(&batches)?)
+            } else {
+                arrow::util::pretty::pretty_format_batches(&batches)
+                    .map(|t| format!("{t}\n"))
+                    .map_err(|e| Error::input(format!("formatting the result: {e}")))?
+            }
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "lastgood", &mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+        Command::Man { out } => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            std::fs::create_dir_all(&out)
+                .map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
+            clap_mangen::generate_to(cmd, &out)
+                .map_err(|e| Error::io(format!("writing man pages to {}", out.display()), e))?;
+            let mut pages: Vec<String> = std::fs::read_dir(&out)
+                .map_err(|e| Error::io(format!("reading {}", out.display()), e))?
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("lastgood") && n.ends_with(".1"))
+                .collect();
+            pages.sort();
+            render(json, quiet, &pages, |p| {
+                format!(
+                    "wrote {} man pages to {} (man {}/lastgood.1)\n",
+                    p.len(),
+                    out.display(),
+                    out.display()
+                )
+            })
+        }
         Command::Publish(a) => {
             let ds = env.dataset(&a.dataset)?;
             let opts = publish::PublishOptions {
@@ -450,6 +566,23 @@ async fn run(cli: Cli) -> Result<Done> {
                         s.push_str(&format!("{}\n", local.display()));
                     }
                     s
+                }
+                ResolveFormat::Duckdb => {
+                    let mut items = Vec::new();
+                    for f in &out.files {
+                        let p = ds.layout.resolve(&f.path)?;
+                        let item = match ds.store.local_path_of(&p) {
+                            Some(local) => local.display().to_string(),
+                            None => f.url.clone(),
+                        };
+                        items.push(format!("'{}'", item.replace('\'', "''")));
+                    }
+                    let hive = if out.files.iter().any(|f| !f.partition.is_empty()) {
+                        ", hive_partitioning = true"
+                    } else {
+                        ""
+                    };
+                    format!("read_parquet([{}]{hive})\n", items.join(", "))
                 }
                 ResolveFormat::SqlList => {
                     let items: Vec<String> = out

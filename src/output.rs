@@ -1,6 +1,7 @@
 //! Human renderings of outcomes (the `--json` renderings are the outcomes themselves).
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lastgood::gates::{GateResult, Outcome, Report, Severity};
 use lastgood::ops::freeze::MarkOutcome;
@@ -12,6 +13,28 @@ use lastgood::ops::set::MoveOutcome;
 use lastgood::ops::status::PointerStatus;
 use lastgood::ops::versions::{VersionDetail, VersionRow};
 use lastgood::pointer::{Action, LogEntry};
+
+static COLOUR: AtomicBool = AtomicBool::new(false);
+
+/// Colour verdicts: only on a terminal, never with NO_COLOR or --json (decided by main).
+pub fn set_colour(on: bool) {
+    COLOUR.store(on, Ordering::Relaxed);
+}
+
+/// A verdict word in its colour (red fail, yellow warn, green pass, dim skip) when colour is on.
+pub fn paint(word: &str) -> String {
+    if !COLOUR.load(Ordering::Relaxed) {
+        return word.to_string();
+    }
+    let code = match word.trim() {
+        "FAIL" | "ERROR" | "FAILED" | "PROBLEMS" => "1;31",
+        "WARN" | "frozen" | "FROZEN" => "33",
+        "pass" | "PASSED" | "healthy" => "32",
+        "skip" => "2",
+        _ => return word.to_string(),
+    };
+    format!("\x1b[{code}m{word}\x1b[0m")
+}
 
 /// A plain aligned table: a header and rows.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -26,9 +49,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         let n = cells.len();
         for (i, c) in cells.into_iter().enumerate() {
             if i + 1 == n {
-                out.push_str(c);
+                out.push_str(&paint(c));
             } else {
-                let _ = write!(out, "{c:<w$}  ", w = widths[i]);
+                let padded = format!("{c:<w$}", w = widths[i]);
+                let _ = write!(out, "{}  ", paint(&padded));
             }
         }
         out.push('\n');
@@ -44,10 +68,16 @@ fn or_dash(s: Option<&str>) -> String {
     s.unwrap_or("-").to_string()
 }
 
-/// The gate table, verdict first.
+/// The gate table, verdict first, failures first (then warnings, then the rest, in report order).
 pub fn gates(results: &[GateResult]) -> String {
-    let rows: Vec<Vec<String>> = results
-        .iter()
+    let mut ordered: Vec<&GateResult> = results.iter().collect();
+    ordered.sort_by_key(|g| match (g.passed, g.severity) {
+        (false, Severity::Fail) => 0,
+        (false, Severity::Warn) => 1,
+        _ => 2,
+    });
+    let rows: Vec<Vec<String>> = ordered
+        .into_iter()
         .map(|g| {
             let verdict = match (g.outcome, g.severity) {
                 (Outcome::Pass, _) => "pass",
@@ -117,7 +147,7 @@ fn short(v: &serde_json::Value) -> String {
 }
 
 pub fn report(r: &Report, path: &str) -> String {
-    let verdict = if r.passed { "PASSED" } else { "FAILED" };
+    let verdict = paint(if r.passed { "PASSED" } else { "FAILED" });
     let mut s = format!(
         "{verdict}: {}/{} against {} ({} gates, {} ms)\n",
         r.dataset,
@@ -134,7 +164,7 @@ pub fn report(r: &Report, path: &str) -> String {
 pub fn publish(o: &PublishOutcome) -> String {
     let mut s = String::new();
     if o.report.is_some() {
-        let verdict = if o.passed { "PASSED" } else { "FAILED" };
+        let verdict = paint(if o.passed { "PASSED" } else { "FAILED" });
         let _ = writeln!(
             s,
             "{verdict}: gates against {}",
@@ -581,6 +611,23 @@ pub fn partition_revert(o: &PartitionRevertOutcome) -> String {
     }
     if o.created {
         let _ = writeln!(out, "  sealed {} for it", or_dash(o.moved.to.as_deref()));
+    }
+    out
+}
+
+pub fn init(o: &lastgood::ops::init::InitOutcome) -> String {
+    let mut out = String::new();
+    for w in &o.written {
+        let _ = writeln!(out, "wrote {w}");
+    }
+    for k in &o.kept {
+        let _ = writeln!(out, "kept  {k} (exists; not touched)");
+    }
+    if !o.next.is_empty() {
+        out.push_str("\nnext:\n");
+        for n in &o.next {
+            let _ = writeln!(out, "  {n}");
+        }
     }
     out
 }

@@ -118,14 +118,20 @@ pub async fn collect(sources: &[String], partition: &[(String, String)]) -> Resu
     let parallel = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
+    let bar =
+        crate::progress::Bar::new("checking", files.len() as u64, crate::progress::Unit::Files);
     let mut files: Vec<SourceFile> = futures::stream::iter(files)
         .map(|(local, rel, partition)| {
             tokio::task::spawn_blocking(move || inspect(local, rel, partition))
         })
         .buffered(parallel)
-        .map(|r| r.map_err(|e| Error::input(format!("inspecting sources: {e}")))?)
+        .map(|r| {
+            bar.inc(1);
+            r.map_err(|e| Error::input(format!("inspecting sources: {e}")))?
+        })
         .try_collect()
         .await?;
+    drop(bar);
     files.sort_by(|a, b| a.rel.cmp(&b.rel));
 
     let first = &files[0];

@@ -16,14 +16,15 @@ use crate::gates::report::{GateResult, Outcome};
 use crate::gates::run::{Probe, Side, error_result, is_numeric};
 
 /// The columns a ks gate compares: the ones it names, or every numeric column of the candidate
-/// that the baseline has too.
+/// that the baseline has too, except identifiers (`id`, `*_id`, `*_key`): their distribution says
+/// which rows were scored, not how.
 pub(crate) fn columns(g: &Ks, probe: &Probe<'_>) -> Vec<String> {
     let cand_schema = probe.schema(Side::Candidate);
     match (&g.column, &g.columns) {
         (None, None) => cand_schema
             .fields()
             .iter()
-            .filter(|f| is_numeric(f.data_type()))
+            .filter(|f| is_numeric(f.data_type()) && !is_identifier(f.name()))
             .filter(|f| {
                 probe
                     .schema_opt(Side::Baseline)
@@ -33,6 +34,12 @@ pub(crate) fn columns(g: &Ks, probe: &Probe<'_>) -> Vec<String> {
             .collect(),
         (a, b) => a.iter().chain(b.iter().flatten()).cloned().collect(),
     }
+}
+
+/// `id`, `customer_id`, `order_key`: named like a row identifier.
+fn is_identifier(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "id" || n.ends_with("_id") || n.ends_with("_key")
 }
 
 pub(crate) async fn check(spec: &GateSpec, g: &Ks, probe: &Probe<'_>) -> Vec<GateResult> {

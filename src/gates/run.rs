@@ -314,8 +314,10 @@ impl<'a> Probe<'a> {
         let rows = self.rows(side).unwrap_or(0) as usize;
         let mut values: Vec<Vec<f64>> = columns.iter().map(|_| Vec::with_capacity(rows)).collect();
         let mut nans = vec![0u64; columns.len()];
+        let bar = crate::progress::Bar::new(side.table(), rows as u64, crate::progress::Unit::Rows);
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| Error::datafusion(what(), e))?;
+            bar.inc(batch.num_rows() as u64);
             for (i, out) in values.iter_mut().enumerate() {
                 let f = to_f64(batch.column(i))?;
                 let before = out.len();

@@ -62,12 +62,13 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
             .buffered(16)
             .collect()
             .await;
-    // Versions a later gc deleted are named by old entries, and no longer sealed: fine.
-    let collected: std::collections::BTreeSet<VersionId> = entries
+    // Versions a later gc deleted are named by older entries and no longer sealed: fine for those.
+    let collected: std::collections::BTreeMap<VersionId, u64> = entries
         .iter()
         .filter_map(|(_, e)| e.as_ref().ok().and_then(|e| e.as_ref()))
-        .flat_map(|(e, _)| e.deleted())
+        .flat_map(|(e, _)| e.deleted().into_iter().map(|v| (v, e.seq)))
         .collect();
+    let collected_after = |v: &VersionId, seq: u64| collected.get(v).is_some_and(|gc| *gc > seq);
     let mut state = State::default();
     let mut prev: Option<String> = None;
     for (seq, e) in entries {
@@ -101,15 +102,19 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
                 ),
             ));
         }
+        let mut expected = state.after(&e);
+        if let Some(x) = expected.as_mut().filter(|_| e.state.moved_at_seq.is_none()) {
+            // Entries written before moved_at_seq existed.
+            x.moved_at_seq = None;
+        }
+        if expected.as_ref() != Some(&e.state) {
+            problems.push(problem(
+                "log",
+                seq,
+                "recorded state does not follow from the previous one",
+            ));
+        }
         if let Some(to) = &e.to {
-            let expected = state.after(&e);
-            if expected.as_ref() != Some(&e.state) {
-                problems.push(problem(
-                    "log",
-                    seq,
-                    "recorded state does not follow from the previous one",
-                ));
-            }
             match ds.sealed(to).await {
                 Ok(Some(s)) => {
                     if e.manifest_checksum
@@ -123,7 +128,7 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
                         ));
                     }
                 }
-                Ok(None) if collected.contains(to) => {}
+                Ok(None) if collected_after(to, seq) => {}
                 Ok(None) => problems.push(problem(
                     "log",
                     seq,
@@ -144,7 +149,7 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
         match ds.sealed(id).await {
             Ok(Some(s)) => sealed.push((id.clone(), s)),
             // A collected version's folder may still hold files later versions refer to.
-            Ok(None) if collected.contains(id) => {}
+            Ok(None) if collected.contains_key(id) => {}
             Ok(None) => unsealed.push(id.to_string()),
             Err(e) => problems.push(problem("version", id, e)),
         }
@@ -178,7 +183,7 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
     }
 
     // 4. The pointer file.
-    if let Some(entry) = &head.entry {
+    if let Some(entry) = head.entry.as_ref().filter(|e| e.state.version.is_some()) {
         let stale = match ds.store.get(&ds.layout.pointer_file()).await? {
             None => Some("missing".to_string()),
             Some(b) => match PointerFile::parse(&b, ds.name()) {

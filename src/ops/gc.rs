@@ -155,15 +155,14 @@ pub async fn gc(ds: &Dataset, ctx: &Context, opts: &GcOptions) -> Result<GcOutco
         "keep": opts.keep,
         "older_than_s": opts.older_than.map(|d| d.num_seconds()),
     });
+    let planned_at = head.seq;
     let (entry, _) = pointer::commit(ds, &ctx.actor, now, |head| {
-        let s = head.state();
-        let now_protected = doomed.iter().find(|v| {
-            s.version.as_ref() == Some(v) || s.last_known_good() == Some(v) || s.is_pinned(v)
-        });
-        if let Some(v) = now_protected {
+        // Any entry since the plan may have made a planned version current, known-good or pinned.
+        if head.seq != planned_at {
             return Err(Error::Conflict(format!(
-                "{v} of {} became current, last-known-good or pinned while gc planned; run gc again",
-                ds.name()
+                "the history of {} moved on while gc planned (entry {} now, {planned_at} then); run gc again",
+                ds.name(),
+                head.seq
             )));
         }
         Ok(Some(Move {
@@ -239,29 +238,20 @@ async fn plan(
     }
 
     // Files any kept version lists (wherever they are stored), and every object of a kept folder.
-    let mut referenced: BTreeSet<String> = BTreeSet::new();
+    let mut referenced: BTreeSet<object_store::path::Path> = BTreeSet::new();
     for (_, s, _) in &kept {
         if let Some(s) = s {
-            referenced.extend(s.manifest.files.iter().map(|f| f.path.clone()));
+            for f in &s.manifest.files {
+                referenced.insert(ds.layout.resolve(&f.path)?);
+            }
         }
     }
-    let prefix = ds.layout.prefix().clone();
-    let rel_of = |p: &object_store::path::Path| -> String {
-        p.prefix_match(&prefix)
-            .map(|parts| {
-                parts
-                    .map(|x| x.as_ref().to_string())
-                    .collect::<Vec<_>>()
-                    .join("/")
-            })
-            .unwrap_or_default()
-    };
     let collect = doomed
         .into_iter()
         .map(|(v, s, born, objects)| {
             let (keep, go): (Vec<_>, Vec<_>) = objects
                 .into_iter()
-                .partition(|o| referenced.contains(&rel_of(&o.location)));
+                .partition(|o| referenced.contains(&o.location));
             Doomed {
                 version: v,
                 created_at: born,
@@ -270,6 +260,8 @@ async fn plan(
                 referenced: keep.len(),
             }
         })
+        // A collected version's folder that only holds files kept versions refer to: nothing to do.
+        .filter(|d| d.content_hash.is_some() || !d.objects.is_empty())
         .collect();
     let kept = kept
         .into_iter()

@@ -4,8 +4,10 @@
 pub mod doctor;
 pub mod freeze;
 pub mod gc;
+pub mod init;
 pub mod pin;
 pub mod publish;
+pub mod query;
 pub mod report;
 pub mod resolve;
 pub mod revert;

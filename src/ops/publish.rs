@@ -61,7 +61,10 @@ pub struct PublishOutcome {
     pub version: String,
     /// False when the version was already sealed with this content (an idempotent re-run).
     pub created: bool,
+    /// The pointer is at this version (it moved now, or already was there).
     pub promoted: bool,
+    /// This run moved the pointer (false for a re-run that found it already there).
+    pub moved: bool,
     /// The log position of the promotion (or of the entry that already pointed at the version).
     pub seq: Option<u64>,
     pub parent: Option<String>,
@@ -220,6 +223,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         version: id.to_string(),
         created,
         promoted: false,
+        moved: false,
         seq: None,
         parent: sealed.manifest.parent.as_ref().map(|p| p.to_string()),
         files: sealed.manifest.files.len(),
@@ -355,8 +359,9 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         })
         .await;
         match result {
-            Ok((entry, _)) => {
+            Ok((entry, moved)) => {
                 outcome.promoted = true;
+                outcome.moved = moved;
                 outcome.seq = Some(entry.seq);
                 return Ok(outcome);
             }
@@ -482,6 +487,8 @@ fn show(v: Option<&VersionId>) -> String {
 
 /// Uploads the data files, four at a time; an object already there must be this very file.
 async fn upload(ds: &Dataset, id: &VersionId, files: &[SourceFile]) -> Result<()> {
+    let total = files.iter().map(|f| f.size).sum();
+    let bar = &crate::progress::Bar::new("uploading", total, crate::progress::Unit::Bytes);
     futures::stream::iter(files)
         .map(|f| async move {
             let dest = ds.layout.resolve(&Layout::data_rel(id, &f.rel))?;
@@ -499,6 +506,7 @@ async fn upload(ds: &Dataset, id: &VersionId, files: &[SourceFile]) -> Result<()
                     )));
                 }
             }
+            bar.inc(f.size);
             Ok(())
         })
         .buffer_unordered(4)

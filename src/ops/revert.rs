@@ -138,9 +138,8 @@ pub async fn revert_partitions(
     let mut done = Vec::new();
     for sel in selectors {
         let label = partition::Label(keys, sel).to_string();
-        if sel.keys().collect::<Vec<_>>() != keys.iter().collect::<Vec<_>>()
-            && sel.len() != keys.len()
-        {
+        let named: std::collections::BTreeSet<&String> = sel.keys().collect();
+        if named != keys.iter().collect() {
             return Err(Error::input(format!(
                 "--partition {label}: name every partition key of {} ({})",
                 ds.name(),
@@ -220,7 +219,11 @@ pub async fn revert_partitions(
         // Already so (a re-run of `--to`): nothing to move.
         current_id.clone()
     } else {
-        match crate::ops::publish::version_with_content(ds, &content_hash).await? {
+        // An existing version with this content is reused, unless it was reverted itself.
+        let reusable = crate::ops::publish::version_with_content(ds, &content_hash)
+            .await?
+            .filter(|v| !head.state().is_reverted(v));
+        match reusable {
             Some(v) => v,
             None => {
                 let id = VersionId::generate(ctx.now(), &content_hash);

@@ -1,0 +1,259 @@
+//! `lastgood init`: a commented starter project for one dataset, and `lastgood schema infer`: a
+//! draft contract from sample files.
+//!
+//! `init` writes `lastgood.toml` (or adds the dataset to an existing one), `validations/<ds>.toml`
+//! with the default gates spelled out and commented, and, given `--sample`, the contract
+//! `schemas/<ds>.contract.json` drafted from it. It never overwrites a file: what exists is kept
+//! and reported as such.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::gates::Contract;
+use crate::names::DatasetName;
+
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    pub dataset: String,
+    /// Where the project goes (the folder of lastgood.toml).
+    pub dir: PathBuf,
+    /// The root written into a new lastgood.toml.
+    pub root: String,
+    /// Sample Parquet files or folders to draft the contract from.
+    pub sample: Vec<String>,
+    /// Partition keys, for a dataset published a partition at a time.
+    pub partition_by: Vec<String>,
+}
+
+/// What `init` wrote and what it left alone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InitOutcome {
+    pub dataset: String,
+    pub written: Vec<String>,
+    /// Files that existed already (kept as they are).
+    pub kept: Vec<String>,
+    pub next: Vec<String>,
+}
+
+pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
+    let name = DatasetName::new(&opts.dataset)?;
+    for k in &opts.partition_by {
+        crate::names::check_partition(k, "x")?;
+    }
+    let mut out = InitOutcome {
+        dataset: name.to_string(),
+        written: Vec::new(),
+        kept: Vec::new(),
+        next: Vec::new(),
+    };
+    let contract = if opts.sample.is_empty() {
+        None
+    } else {
+        Some(infer(&opts.sample, Some(name.to_string())).await?)
+    };
+
+    let config = opts.dir.join("lastgood.toml");
+    let section = dataset_section(&name, &opts.partition_by);
+    if config.exists() {
+        let text = std::fs::read_to_string(&config)
+            .map_err(|e| Error::io(format!("reading {}", config.display()), e))?;
+        let parsed = crate::config::Config::parse(&text, &config)?;
+        if parsed.datasets.contains_key(name.as_str()) {
+            out.kept.push(shown(&config));
+        } else {
+            let sep = if text.ends_with('\n') { "\n" } else { "\n\n" };
+            write(&config, &format!("{text}{sep}{section}"), true)?;
+            out.written
+                .push(format!("{} (added [datasets.{name}])", shown(&config)));
+        }
+    } else {
+        write(
+            &config,
+            &format!("{}{section}", config_head(&opts.root)),
+            false,
+        )?;
+        out.written.push(shown(&config));
+    }
+
+    let validations = opts.dir.join("validations").join(format!("{name}.toml"));
+    place(&mut out, &validations, &validations_text(&name))?;
+    let contract_path = opts
+        .dir
+        .join("schemas")
+        .join(format!("{name}.contract.json"));
+    match &contract {
+        None if contract_path.exists() => out.kept.push(shown(&contract_path)),
+        Some(c) => {
+            let mut text = serde_json::to_string_pretty(c).expect("contract serializes");
+            text.push('\n');
+            place(&mut out, &contract_path, &text)?;
+        }
+        None => out.next.push(format!(
+            "lastgood schema infer SAMPLE.parquet --dataset {name} > {}",
+            shown(&contract_path)
+        )),
+    }
+    out.next.push(format!(
+        "lastgood publish {name} OUTPUT_DIR{}",
+        if opts.partition_by.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " --partition {}",
+                opts.partition_by
+                    .iter()
+                    .map(|k| format!("{k}=…"))
+                    .collect::<Vec<_>>()
+                    .join(" --partition ")
+            )
+        }
+    ));
+    out.next.push(format!("lastgood pointer show {name}"));
+    Ok(out)
+}
+
+/// A draft contract from sample files: every column with its type; nullable unless the samples'
+/// footers show no nulls in it.
+pub async fn infer(sample: &[String], dataset: Option<String>) -> Result<Contract> {
+    let sources = crate::source::collect(sample, &[]).await?;
+    let mut c = Contract::from_schema(dataset, &sources.schema);
+    for col in &mut c.columns {
+        let nulls: Option<u64> = sources
+            .files
+            .iter()
+            .map(|f| f.null_counts.get(&col.name).copied())
+            .sum();
+        col.nullable = nulls != Some(0);
+    }
+    Ok(c)
+}
+
+fn shown(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn place(out: &mut InitOutcome, path: &Path, text: &str) -> Result<()> {
+    if path.exists() {
+        out.kept.push(shown(path));
+        return Ok(());
+    }
+    write(path, text, false)?;
+    out.written.push(shown(path));
+    Ok(())
+}
+
+/// Writes a file; a new one is created exclusively, so a file that appears meanwhile is kept.
+fn write(path: &Path, text: &str, replace: bool) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    }
+    let res = if replace {
+        std::fs::write(path, text)
+    } else {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+    };
+    res.map_err(|e| Error::io(format!("writing {}", path.display()), e))
+}
+
+fn config_head(root: &str) -> String {
+    format!(
+        r#"# lastgood project. Every command reads ./lastgood.toml (or --config FILE).
+#
+# root: where datasets live. A folder (relative to this file), file://, s3://bucket/prefix,
+# gs://bucket/prefix or az://container/prefix. S3 takes the usual AWS_* variables.
+root = "{}"
+
+# actor: who is recorded in the history for commands run with this file [default: $USER@host].
+# actor = "nightly-scorer"
+
+"#,
+        root.replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+fn dataset_section(name: &DatasetName, partition_by: &[String]) -> String {
+    let mut s = format!(
+        r#"[datasets.{name}]
+# The gates every publish must pass, and the contract of columns every version must have.
+validations = "validations/{name}.toml"
+contract = "schemas/{name}.contract.json"
+"#
+    );
+    if partition_by.is_empty() {
+        s.push_str(
+            r#"# Published one partition a night? Declare the keys, and each publish adds or replaces one:
+# partition_by = ["date"]
+# partition_types = { date = "date" }   # string (default), date, int
+# compare = "partition"                 # gates: like with like (default), or "dataset"
+"#,
+        );
+    } else {
+        let keys: Vec<String> = partition_by.iter().map(|k| format!("{k:?}")).collect();
+        s.push_str(&format!(
+            r#"# Each publish adds or replaces one partition; the others are carried forward by reference.
+partition_by = [{}]
+# partition_types = {{ {} = "date" }}   # string (default), date, int
+compare = "partition"                   # gates: like with like, or "dataset" for whole versions
+"#,
+            keys.join(", "),
+            partition_by[0]
+        ));
+    }
+    s
+}
+
+fn validations_text(name: &DatasetName) -> String {
+    format!(
+        r#"# Gates for {name}. Each publish is judged against the last-known-good version (the pointer's
+# target) before the pointer moves. severity = "fail" (the default) blocks promotion (exit 3);
+# "warn" is only reported. Every result is stored beside the version: `lastgood report {name} V`.
+# These are the defaults lastgood uses when a dataset has no file; edit freely.
+
+[[gate]]
+name = "schema"
+kind = "schema"            # consumers of the baseline can read the candidate: additive changes only
+# widening = true          # also allow int32->int64, float32->float64, wider decimals
+
+[[gate]]
+name = "null_rate"
+kind = "null_rate"         # every column: the null rate may not rise by more than 5 points
+max_increase_pp = 5.0
+# columns = ["score"]      # only these columns
+# max_rate = 0.0           # an absolute limit instead
+
+[[gate]]
+name = "ks"
+kind = "ks"                # two-sample Kolmogorov-Smirnov per numeric column (ids excluded)
+max_statistic = 0.1        # fails when D >= 0.1 ...
+min_p_value = 0.001        # ... and p < 0.001 (at millions of rows p alone fires every night)
+# columns = ["score"]
+
+[[gate]]
+name = "row_count"
+kind = "row_count"         # rows within 0.5x..2x of the baseline's, and never empty
+# min_ratio = 0.8
+# max_ratio = 1.25
+
+# More kinds:
+# [[gate]]
+# name = "segment_mix"
+# kind = "distribution"    # shares of a categorical column
+# column = "segment"
+# max_change = 0.05
+#
+# [[gate]]
+# name = "scores_are_probabilities"
+# kind = "sql"             # DataFusion SQL over `candidate` and `baseline`, one value
+# query = "SELECT min(score) >= 0 AND max(score) <= 1 FROM candidate"
+# expect = true
+"#
+    )
+}
