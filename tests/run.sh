@@ -25,6 +25,12 @@ bash tests/s3/seaweedfs.sh start "$tmp/s3"
 source "$tmp/s3/env"
 export AWS_EC2_METADATA_DISABLED=true
 
+# Real consumers: duckdb and pyarrow (pinned, in a venv); the recipes test runs here, and the Rust
+# tests that read through DuckDB use the same python. Chromium renders the HTML report.
+bash tests/consumers/run.sh
+export LASTGOOD_TEST_PYTHON="${CONSUMERS_VENV:-$HOME/.cache/lastgood/consumers-venv}/bin/python"
+bash tests/html/render.sh --install
+
 # The main job example checks its own outcome; run it in a scratch folder.
 (cd "$tmp" && cargo run --quiet --manifest-path "$repo/Cargo.toml" --example nightly_week -- "$tmp/lake" >/dev/null)
 echo "main job example: ok"

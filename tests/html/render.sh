@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders a gate report page in headless Chromium: writes a screenshot and prints the rendered DOM.
 # Usage: bash tests/html/render.sh REPORT.html OUT.png   (DOM on stdout, diagnostics on stderr)
+#        bash tests/html/render.sh --install            (only make sure Chromium is there)
 # RENDER_WINDOW=1200,4000 changes the viewport (and so the screenshot) size; 1200,2400 by default.
 #
 # 1. Find Chromium (chromium, chromium-browser or google-chrome on PATH).
@@ -11,10 +12,15 @@ set -euo pipefail
 
 die() { echo "render.sh: $*" >&2; exit 1; }
 
-[ $# -eq 2 ] || die "usage: bash tests/html/render.sh REPORT.html OUT.png"
-html=$1
-png=$2
-[ -s "$html" ] || die "no such page or empty: $html"
+install_only=false
+if [ "${1:-}" = "--install" ]; then
+  install_only=true
+else
+  [ $# -eq 2 ] || die "usage: bash tests/html/render.sh REPORT.html OUT.png  (or --install)"
+  html=$1
+  png=$2
+  [ -s "$html" ] || die "no such page or empty: $html"
+fi
 
 find_chromium() {
   local c
@@ -35,6 +41,10 @@ if ! browser=$(find_chromium); then
   apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2 \
     || die "apt-get install chromium failed"
   browser=$(find_chromium) || die "chromium installed but not found on PATH"
+fi
+if $install_only; then
+  echo "render.sh: $("$browser" --version 2>/dev/null || echo "$browser")" >&2
+  exit 0
 fi
 
 # Absolute paths, whatever directory we were called from (Chromium resolves them against its own).

@@ -383,6 +383,117 @@ pub async fn stale_pointer_file_and_tampered_manifest(store: Store) {
     );
 }
 
+/// gc never deletes the current version, the last-known-good, a pinned version, the last N the
+/// pointer held, or anything in the grace period; it plans, records, then deletes.
+pub async fn gc_keeps_what_is_protected(store: Store) {
+    use lastgood::ops::{gc, pin};
+    let t = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let t0 = chrono::Utc::now() - chrono::Duration::days(10);
+    let at = |h: i64| ctx().with_clock(move || t0 + chrono::Duration::hours(h));
+    for i in 1..=6 {
+        let src = data(t.path(), &format!("d{i}"), 500, 1, i, Variant::Good);
+        let o = PublishOptions {
+            version: Some(v(&format!("v{i}"))),
+            ..opts(&src)
+        };
+        assert!(publish(&ds, &at(i as i64), o).await.unwrap().promoted);
+    }
+    // v7 fails its gates: sealed, never promoted.
+    let bad = data(t.path(), "bad", 500, 1, 7, Variant::Shift);
+    let o = PublishOptions {
+        version: Some(v("v7")),
+        ..opts(&bad)
+    };
+    assert!(!publish(&ds, &at(7), o).await.unwrap().promoted);
+    pin::pin(&ds, &at(8), &v("v1"), Some("audit"))
+        .await
+        .unwrap();
+    revert::revert(&ds, &at(9), None, "v6 is bad", false)
+        .await
+        .unwrap();
+    // A publish in flight (uploaded just now, not sealed yet).
+    let leftover = ds
+        .layout
+        .resolve("versions/inflight/data/part-0.parquet")
+        .unwrap();
+    ds.store.create(&leftover, "x".into()).await.unwrap();
+
+    let ids = || async {
+        ds.version_ids()
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+    };
+    let all = ids().await;
+    let opts = |keep, dry_run| gc::GcOptions {
+        keep,
+        dry_run,
+        ..Default::default()
+    };
+    let older = gc::GcOptions {
+        older_than: Some(chrono::Duration::days(30)),
+        ..opts(0, false)
+    };
+    let none = gc::gc(&ds, &ctx(), &older).await.unwrap();
+    assert!(
+        none.deleted.is_empty(),
+        "everything is younger than 30 days"
+    );
+
+    let plan = gc::gc(&ds, &ctx(), &opts(2, true)).await.unwrap();
+    let planned: Vec<&str> = plan.deleted.iter().map(|d| d.version.as_str()).collect();
+    assert_eq!(planned, ["v2", "v3", "v7"]);
+    let why = |v: &str| {
+        plan.kept
+            .iter()
+            .find(|k| k.version == v)
+            .unwrap()
+            .why
+            .clone()
+    };
+    assert_eq!(why("v1"), ["pinned"]);
+    assert_eq!(why("v4"), ["last-known-good"]);
+    assert_eq!(why("v5"), ["current", "recent"]);
+    assert_eq!(why("v6"), ["recent"]);
+    assert_eq!(why("inflight"), ["in-grace"]);
+    assert_eq!(ids().await, all, "a dry run deletes nothing");
+    assert_eq!(plan.seq, None);
+
+    let done = gc::gc(&ds, &ctx(), &opts(2, false)).await.unwrap();
+    assert_eq!(done.deleted.len(), 3);
+    assert_eq!(ids().await, ["inflight", "v1", "v4", "v5", "v6"]);
+    let head = lastgood::pointer::read_head(&ds).await.unwrap();
+    let e = head.entry.unwrap();
+    assert_eq!(e.action.as_str(), "gc");
+    assert_eq!(e.seq, done.seq.unwrap());
+    assert_eq!(e.deleted(), [v("v2"), v("v3"), v("v7")]);
+    assert_eq!(e.state.version, Some(v("v5")));
+    assert!(
+        !e.state.known_good.contains(&v("v2")),
+        "{:?}",
+        e.state.known_good
+    );
+    assert_eq!(resolve(&ds, &At::Current).await.unwrap().0.version, "v5");
+    let doctor = lastgood::ops::doctor::doctor(&ds, false).await.unwrap();
+    assert!(doctor.ok, "{:?}", doctor.problems);
+
+    // Two hours on, the interrupted upload is past the grace period and is collected too.
+    let later = ctx().with_clock(|| chrono::Utc::now() + chrono::Duration::hours(2));
+    let done = gc::gc(&ds, &later, &opts(2, false)).await.unwrap();
+    let gone: Vec<&str> = done.deleted.iter().map(|d| d.version.as_str()).collect();
+    assert_eq!(gone, ["inflight"]);
+    assert!(!done.deleted[0].sealed);
+    assert_eq!(ids().await, ["v1", "v4", "v5", "v6"]);
+    // Revert still walks back through what is left.
+    let r = revert::revert(&ds, &ctx(), None, "v5 too", false)
+        .await
+        .unwrap();
+    assert_eq!(r.to.as_deref(), Some("v4"));
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -413,4 +524,5 @@ conformance!(
     concurrent_moves,
     refusals,
     stale_pointer_file_and_tampered_manifest,
+    gc_keeps_what_is_protected,
 );
