@@ -107,6 +107,26 @@ impl Dataset {
         Ok(ids)
     }
 
+    /// Every version folder with its manifest (`None`: unsealed), by id. A folder that holds no
+    /// object is left out: some S3 servers keep an empty "folder" after its objects are deleted.
+    pub async fn versions(&self) -> Result<Vec<(VersionId, Option<Sealed>)>> {
+        let ids = self.version_ids().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (v, s) in self.sealed_many(&ids).await? {
+            if s.is_none()
+                && self
+                    .store
+                    .list(&self.layout.version_prefix(&v))
+                    .await?
+                    .is_empty()
+            {
+                continue;
+            }
+            out.push((v, s));
+        }
+        Ok(out)
+    }
+
     /// The manifests of many versions, read concurrently; `None` for unsealed ones.
     pub async fn sealed_many(&self, ids: &[VersionId]) -> Result<Vec<(VersionId, Option<Sealed>)>> {
         futures::stream::iter(ids.iter().cloned())

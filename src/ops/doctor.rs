@@ -150,7 +150,17 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
             Ok(Some(s)) => sealed.push((id.clone(), s)),
             // A collected version's folder may still hold files later versions refer to.
             Ok(None) if collected.contains_key(id) => {}
-            Ok(None) => unsealed.push(id.to_string()),
+            Ok(None) => {
+                // Not an empty "folder" some S3 servers keep after a gc.
+                if !ds
+                    .store
+                    .list(&ds.layout.version_prefix(id))
+                    .await?
+                    .is_empty()
+                {
+                    unsealed.push(id.to_string());
+                }
+            }
             Err(e) => problems.push(problem("version", id, e)),
         }
     }

@@ -197,8 +197,7 @@ async fn plan(
         }
     }
 
-    let ids = ds.version_ids().await?;
-    let sealed = ds.sealed_many(&ids).await?;
+    let sealed = ds.versions().await?;
     let mut kept = Vec::new();
     let mut doomed = Vec::new();
     for (v, s) in sealed {

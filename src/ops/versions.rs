@@ -51,8 +51,8 @@ fn status_of(state: &State, v: &VersionId) -> Vec<String> {
 
 /// Every version, oldest first.
 pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
-    let ids = ds.version_ids().await?;
-    if ids.is_empty() {
+    let versions = ds.versions().await?;
+    if versions.is_empty() {
         return Err(Error::NotFound(format!(
             "dataset {} not found at {} (no versions)",
             ds.name(),
@@ -60,9 +60,7 @@ pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
         )));
     }
     let state = pointer::read_head(ds).await?.state();
-    let mut rows: Vec<VersionRow> = ds
-        .sealed_many(&ids)
-        .await?
+    let mut rows: Vec<VersionRow> = versions
         .into_iter()
         .map(|(v, s)| {
             let status = status_of(&state, &v);

@@ -420,12 +420,8 @@ pub async fn gc_keeps_what_is_protected(store: Store) {
     ds.store.create(&leftover, "x".into()).await.unwrap();
 
     let ids = || async {
-        ds.version_ids()
-            .await
-            .unwrap()
-            .iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
+        let v = ds.versions().await.unwrap();
+        v.iter().map(|(v, _)| v.to_string()).collect::<Vec<_>>()
     };
     let all = ids().await;
     let opts = |keep, dry_run| gc::GcOptions {
