@@ -64,6 +64,16 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = ".")]
         dir: PathBuf,
     },
+    /// Write sample prediction outputs to try lastgood on: good nights, a drifted one, a null-ridden one
+    #[command(
+        after_help = "Example:\n  lastgood demo-data demo/ && lastgood publish churn_scores demo/mon\n\nWrites demo/mon, demo/tue (good nights), demo/wed-drift (scores shifted up: the ks gate fails) and demo/thu-nulls (spend_30d 30% null: the null_rate gate fails), each two Parquet files."
+    )]
+    DemoData {
+        dir: PathBuf,
+        /// Rows per night
+        #[arg(long, default_value_t = 50_000)]
+        rows: usize,
+    },
     /// Contracts: draft one from sample files
     #[command(subcommand)]
     Schema(SchemaCommand),

@@ -228,6 +228,40 @@ async fn run(cli: Cli) -> Result<Done> {
             .await?;
             render(json, quiet, &out, output::init)
         }
+        Command::DemoData { dir, rows } => {
+            use lastgood::synth::{Variant, write_dir};
+            let nights = [
+                ("mon", Variant::Good, "a good night"),
+                ("tue", Variant::Good, "another good night"),
+                (
+                    "wed-drift",
+                    Variant::Shift,
+                    "scores 0.10 higher: the ks gate fails",
+                ),
+                (
+                    "thu-nulls",
+                    Variant::Nulls,
+                    "spend_30d 30% null: the null_rate gate fails",
+                ),
+            ];
+            let mut written = Vec::new();
+            for (i, (name, variant, what)) in nights.iter().enumerate() {
+                let d = dir.join(name);
+                write_dir(&d, rows, 2, i as u64 + 1, *variant)?;
+                written.push(serde_json::json!({"path": d.display().to_string(), "rows": rows, "what": what}));
+            }
+            render(json, quiet, &written, |w| {
+                w.iter()
+                    .map(|n| {
+                        format!(
+                            "wrote {:<24} {}\n",
+                            n["path"].as_str().unwrap_or(""),
+                            n["what"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect()
+            })
+        }
         Command::Schema(SchemaCommand::Infer { sample, dataset }) => {
             if let Some(d) = &dataset {
                 DatasetName::new(d)?;

@@ -7,6 +7,7 @@ mod gates;
 mod ks_fixtures;
 mod operators;
 mod partitions;
+mod readme;
 mod reliability;
 mod schemas;
 mod util;
