@@ -111,69 +111,121 @@ pub const MAX_AUTO_N: u64 = 10_000;
 /// undefined). Unsorted input gives a meaningless answer; NaN cannot hang
 /// the walk because every step consumes at least one element.
 pub fn statistic_sorted(a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
-    let (n1, n2) = (a.len(), b.len());
-    if n1 == 0 || n2 == 0 {
-        return None;
-    }
-    let (f1, f2) = (n1 as f64, n2 as f64);
-    let (mut i, mut j) = (0usize, 0usize);
-    // Extremes of F1 - F2 and, per sample, the first value reaching them.
-    let mut max_d = f64::NEG_INFINITY;
-    let (mut max_loc_a, mut max_loc_b): (Option<f64>, Option<f64>) = (None, None);
-    let mut min_d = f64::INFINITY;
-    let (mut min_loc_a, mut min_loc_b): (Option<f64>, Option<f64>) = (None, None);
-    while i < n1 || j < n2 {
-        let take_a = j >= n2 || (i < n1 && a[i] <= b[j]);
-        let v = if take_a { a[i] } else { b[j] };
-        // Values actually present in each sample (first of the tie run), so
-        // the location is an element of the data like SciPy's.
-        let mut in_a = None;
-        let mut in_b = None;
-        if take_a {
-            in_a = Some(a[i]);
-            i += 1;
-        } else {
-            in_b = Some(b[j]);
-            j += 1;
+    let mut w = Walk::new(a.len() as u64, b.len() as u64);
+    w.feed(a, b);
+    w.finish()
+}
+
+/// The walk of [`statistic_sorted`], resumable: fed ascending chunks of both samples in turn, where
+/// every value of a chunk is above every value of the chunks before and a run of equal values never
+/// spans two chunks. This is how D is computed over key ranges that are sorted one at a time
+/// (bounded memory); one chunk holding everything is [`statistic_sorted`].
+#[derive(Debug, Clone)]
+pub struct Walk {
+    n1: u64,
+    n2: u64,
+    /// Values of each sample consumed so far.
+    i: u64,
+    j: u64,
+    max_d: f64,
+    max_loc: (Option<f64>, Option<f64>),
+    min_d: f64,
+    min_loc: (Option<f64>, Option<f64>),
+}
+
+impl Walk {
+    /// A walk over samples of `n1` and `n2` values in all.
+    pub fn new(n1: u64, n2: u64) -> Walk {
+        Walk {
+            n1,
+            n2,
+            i: 0,
+            j: 0,
+            max_d: f64::NEG_INFINITY,
+            max_loc: (None, None),
+            min_d: f64::INFINITY,
+            min_loc: (None, None),
         }
-        while i < n1 && a[i] == v {
-            if in_a.is_none() {
+    }
+
+    /// Consumes the next chunk of each sample (either may be empty).
+    pub fn feed(&mut self, a: &[f64], b: &[f64]) {
+        let (n1, n2) = (a.len(), b.len());
+        let (f1, f2) = (self.n1 as f64, self.n2 as f64);
+        let (mut i, mut j) = (0usize, 0usize);
+        while i < n1 || j < n2 {
+            let take_a = j >= n2 || (i < n1 && a[i] <= b[j]);
+            let v = if take_a { a[i] } else { b[j] };
+            // Values actually present in each sample (first of the tie run), so
+            // the location is an element of the data like SciPy's.
+            let mut in_a = None;
+            let mut in_b = None;
+            if take_a {
                 in_a = Some(a[i]);
-            }
-            i += 1;
-        }
-        while j < n2 && b[j] == v {
-            if in_b.is_none() {
+                i += 1;
+            } else {
                 in_b = Some(b[j]);
+                j += 1;
             }
-            j += 1;
+            while i < n1 && a[i] == v {
+                if in_a.is_none() {
+                    in_a = Some(a[i]);
+                }
+                i += 1;
+            }
+            while j < n2 && b[j] == v {
+                if in_b.is_none() {
+                    in_b = Some(b[j]);
+                }
+                j += 1;
+            }
+            let diff = (self.i + i as u64) as f64 / f1 - (self.j + j as u64) as f64 / f2;
+            self.record(diff, in_a, in_b);
         }
-        let diff = i as f64 / f1 - j as f64 / f2;
-        if diff > max_d {
-            max_d = diff;
-            max_loc_a = in_a;
-            max_loc_b = in_b;
-        } else if diff == max_d {
-            max_loc_a = max_loc_a.or(in_a);
-            max_loc_b = max_loc_b.or(in_b);
+        self.i += n1 as u64;
+        self.j += n2 as u64;
+    }
+
+    /// Consumes a run of `na` values of the first sample and `nb` of the second, all equal to `v`
+    /// (a range of one key: counted, never held).
+    pub fn feed_ties(&mut self, v: f64, na: u64, nb: u64) {
+        if na == 0 && nb == 0 {
+            return;
         }
-        if diff < min_d {
-            min_d = diff;
-            min_loc_a = in_a;
-            min_loc_b = in_b;
-        } else if diff == min_d {
-            min_loc_a = min_loc_a.or(in_a);
-            min_loc_b = min_loc_b.or(in_b);
+        self.i += na;
+        self.j += nb;
+        let diff = self.i as f64 / self.n1 as f64 - self.j as f64 / self.n2 as f64;
+        self.record(diff, (na > 0).then_some(v), (nb > 0).then_some(v));
+    }
+
+    fn record(&mut self, diff: f64, in_a: Option<f64>, in_b: Option<f64>) {
+        if diff > self.max_d {
+            self.max_d = diff;
+            self.max_loc = (in_a, in_b);
+        } else if diff == self.max_d {
+            self.max_loc = (self.max_loc.0.or(in_a), self.max_loc.1.or(in_b));
+        }
+        if diff < self.min_d {
+            self.min_d = diff;
+            self.min_loc = (in_a, in_b);
+        } else if diff == self.min_d {
+            self.min_loc = (self.min_loc.0.or(in_a), self.min_loc.1.or(in_b));
         }
     }
-    // SciPy: minS = clip(-min, 0, 1); maxS = max; minS wins only if strictly larger.
-    let min_s = clip01(-min_d);
-    let max_s = max_d;
-    // Both extremes were set by at least one value, so one location exists.
-    if min_s > max_s {
-        Some((min_s, min_loc_a.or(min_loc_b).unwrap_or(f64::NAN)))
-    } else {
-        Some((max_s, max_loc_a.or(max_loc_b).unwrap_or(f64::NAN)))
+
+    /// `(D, location)`, or `None` when either sample is empty.
+    pub fn finish(&self) -> Option<(f64, f64)> {
+        if self.n1 == 0 || self.n2 == 0 {
+            return None;
+        }
+        // SciPy: minS = clip(-min, 0, 1); maxS = max; minS wins only if strictly larger.
+        let min_s = clip01(-self.min_d);
+        let max_s = self.max_d;
+        if min_s > max_s {
+            Some((min_s, self.min_loc.0.or(self.min_loc.1).unwrap_or(f64::NAN)))
+        } else {
+            Some((max_s, self.max_loc.0.or(self.max_loc.1).unwrap_or(f64::NAN)))
+        }
     }
 }
 

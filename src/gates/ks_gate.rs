@@ -16,15 +16,16 @@ use crate::gates::report::{GateResult, Outcome};
 use crate::gates::run::{Probe, Side, error_result, is_numeric};
 
 /// The columns a ks gate compares: the ones it names, or every numeric column of the candidate
-/// that the baseline has too, except identifiers (`id`, `*_id`, `*_key`): their distribution says
-/// which rows were scored, not how.
+/// that the baseline has too, except identifiers (`id`, `*_id`, `*_key`: their distribution says
+/// which rows were scored, not how) and times and dates (they move every night by design). Named
+/// columns may be any of these.
 pub(crate) fn columns(g: &Ks, probe: &Probe<'_>) -> Vec<String> {
     let cand_schema = probe.schema(Side::Candidate);
     match (&g.column, &g.columns) {
         (None, None) => cand_schema
             .fields()
             .iter()
-            .filter(|f| is_numeric(f.data_type()) && !is_identifier(f.name()))
+            .filter(|f| f.data_type().is_numeric() && !is_identifier(f.name()))
             .filter(|f| {
                 probe
                     .schema_opt(Side::Baseline)
@@ -97,33 +98,56 @@ async fn one(spec: &GateSpec, g: &Ks, probe: &Probe<'_>, c: &str) -> GateResult 
             "the candidate has zero rows (the row_count gate judges that)",
         );
     }
-    let (a, b) = tokio::join!(
-        probe.sorted_values(Side::Candidate, c),
-        probe.sorted_values(Side::Baseline, c)
-    );
-    let (a, b) = match (a, b) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return error_result(spec, Some(c), e),
-    };
-    for (side, v) in [("candidate", &a), ("baseline", &b)] {
-        if v.is_empty() {
-            return error_result(
-                spec,
-                Some(c),
-                format!("no non-null, non-NaN values of {c} in the {side}"),
-            );
+    // In memory when the column fits the limit (read once for every KS gate), else exact over key
+    // ranges within it ([`super::bounded`]).
+    let (k, ecdf_a, ecdf_b, passes) = if probe.fits(1) {
+        let (a, b) = tokio::join!(
+            probe.sorted_values(Side::Candidate, c),
+            probe.sorted_values(Side::Baseline, c)
+        );
+        let (a, b) = match (a, b) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return error_result(spec, Some(c), e),
+        };
+        if !probe.fits(2) {
+            probe.evict(c);
         }
-    }
-    // The walk over 2 x 10M values takes tens of milliseconds; the exact p-value up to a second
-    // (n <= 10000 with a large D): off the async threads.
-    let k = tokio::task::spawn_blocking(move || {
-        ks_2samp_sorted(&a, &b).map(|k| (k, ecdf_points(&a), ecdf_points(&b)))
-    })
-    .await
-    .ok()
-    .flatten();
-    let Some((k, ecdf_a, ecdf_b)) = k else {
-        return error_result(spec, Some(c), "no values to compare");
+        for (side, v) in [("candidate", &a), ("baseline", &b)] {
+            if v.is_empty() {
+                return error_result(
+                    spec,
+                    Some(c),
+                    format!("no non-null, non-NaN values of {c} in the {side}"),
+                );
+            }
+        }
+        // The walk over 2 x 10M values takes tens of milliseconds; the exact p-value up to a
+        // second (n <= 10000 with a large D): off the async threads.
+        let k = tokio::task::spawn_blocking(move || {
+            ks_2samp_sorted(&a, &b).map(|k| (k, ecdf_points(&a), ecdf_points(&b)))
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some((k, ea, eb)) = k else {
+            return error_result(spec, Some(c), "no values to compare");
+        };
+        (k, ea, eb, 1)
+    } else {
+        match super::bounded::ks(probe, c, probe.budget).await {
+            Ok(Some(b)) => {
+                probe.record_nans(c, b.nans_a, b.nans_b);
+                (b.ks, b.ecdf_a, b.ecdf_b, b.passes)
+            }
+            Ok(None) => {
+                return error_result(
+                    spec,
+                    Some(c),
+                    format!("no non-null, non-NaN values of {c} on one side"),
+                );
+            }
+            Err(e) => return error_result(spec, Some(c), e),
+        }
     };
     let crossed_d = g.max_statistic.map(|m| k.statistic >= m);
     let crossed_p = g.min_p_value.map(|m| k.p_value < m);
@@ -137,6 +161,7 @@ async fn one(spec: &GateSpec, g: &Ks, probe: &Probe<'_>, c: &str) -> GateResult 
         .detail("n_baseline", k.n2)
         .detail("location", k.location)
         .detail("ecdf", json!({"candidate": ecdf_a, "baseline": ecdf_b}))
+        .detail("scans", passes)
         .detail(
             "method",
             if k.method == KsMethod::Exact {
@@ -179,7 +204,7 @@ fn significant(x: f64) -> String {
 }
 
 /// How many points of each ECDF a report keeps for pictures (`lastgood report --html`).
-const ECDF_POINTS: usize = 256;
+pub(crate) const ECDF_POINTS: usize = 256;
 
 /// About [`ECDF_POINTS`] `[x, F(x)]` pairs of a sorted sample's right-continuous ECDF, at evenly
 /// spaced ranks (always the minimum and the maximum), ties collapsed.

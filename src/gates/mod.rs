@@ -15,6 +15,7 @@
 //!    the contract) is stored create-if-absent beside the version: the evidence stays even when the
 //!    pointer never moves.
 
+pub mod bounded;
 pub mod config;
 mod contract;
 mod distribution;

@@ -545,3 +545,67 @@ async fn edge_cases_give_clear_verdicts() {
     .unwrap();
     assert!(r.passed && path.starts_with("versions/inf/reports/"));
 }
+
+/// Beyond the memory limit the KS gates walk key ranges: the same report, more scans.
+#[test]
+fn ks_under_a_memory_limit_gives_the_same_answer() {
+    let t = tempfile::tempdir().unwrap();
+    let (cwd, root) = (t.path(), t.path().join("lake"));
+    let base = crate::util::data(cwd, "base", 150_000, 3, 1, Variant::Good);
+    let cand = crate::util::data(cwd, "cand", 150_000, 3, 2, Variant::Shift);
+    let o = crate::util::lastgood(cwd, &root, &["publish", "churn", base.to_str().unwrap()]);
+    assert_eq!(crate::util::code(&o), 0);
+    let o = crate::util::lastgood(
+        cwd,
+        &root,
+        &[
+            "publish",
+            "churn",
+            cand.to_str().unwrap(),
+            "--no-promote",
+            "--json",
+        ],
+    );
+    assert_eq!(crate::util::code(&o), 3, "the shifted scores fail");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let version = v["version"].as_str().unwrap();
+    let ks = |env: &[(&str, &str)]| -> Vec<serde_json::Value> {
+        let o =
+            crate::util::lastgood_env(cwd, &root, &["validate", "churn", version, "--json"], env);
+        assert_eq!(crate::util::code(&o), 3, "{}", crate::util::stderr(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        r["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["kind"] == "ks")
+            .cloned()
+            .collect()
+    };
+    let free = ks(&[]);
+    let tight = ks(&[("LASTGOOD_MEMORY_LIMIT", "1MiB")]);
+    assert_eq!(free.len(), tight.len());
+    assert!(!free.is_empty());
+    for (f, t) in free.iter().zip(&tight) {
+        for k in [
+            "statistic",
+            "p_value",
+            "location",
+            "n_candidate",
+            "n_baseline",
+            "ecdf",
+            "outcome",
+        ] {
+            assert_eq!(f[k], t[k], "{k} of {}", f["column"]);
+        }
+        assert_eq!(f["scans"], 1);
+        assert!(t["scans"].as_u64().unwrap() >= 3, "{t}");
+    }
+    let bad = crate::util::lastgood_env(
+        cwd,
+        &root,
+        &["validate", "churn", version],
+        &[("LASTGOOD_MEMORY_LIMIT", "lots")],
+    );
+    crate::util::fails_with(&bad, 2, "invalid memory limit");
+}

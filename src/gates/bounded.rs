@@ -1,0 +1,416 @@
+//! Exact KS within a memory limit, for columns whose values do not fit it (hundreds of millions of
+//! rows).
+//!
+//! The in-memory path holds both sides' values of a column and sorts them (16 bytes a value with
+//! the sort's scratch). When that exceeds the limit, the column is split by value into key ranges
+//! that fit, and each range is read, sorted and walked in turn: exact, no spill files.
+//!
+//! 1. Histogram: one scan of both sides counts values per bucket of their order-preserving u64 key
+//!    (the top 20 bits: 2^20 buckets), and counts NaNs.
+//! 2. Plan: consecutive buckets are grouped into ranges of at most the budget's number of values. A
+//!    bucket alone above it is split again by a histogram of its own keys (another scan), down to
+//!    single keys, which are only counted: a run of equal values is never held.
+//! 3. Walk: for each range in key order, one scan of both sides keeps only the values in the range;
+//!    they are sorted ([`super::sort`]) and fed to the resumable KS walk ([`super::ks::Walk`]),
+//!    which continues from the counts of the ranges before. Equal values share a key, so a tie run
+//!    never spans two ranges (-0.0 is folded into 0.0 for that).
+//! 4. The ECDF points a report keeps are picked by rank on the way, exactly as the in-memory path
+//!    picks them.
+//!
+//! About two to four scans per side of the one column, against one for the in-memory path.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::gates::ks::{self, KsResult, Walk};
+use crate::gates::ks_gate::ECDF_POINTS;
+use crate::gates::run::{Probe, Side};
+use crate::gates::sort::{key, sort_f64, unkey};
+
+/// The default memory limit: 2 GiB.
+pub const DEFAULT_LIMIT: u64 = 2 << 30;
+
+/// What the process needs besides the values (decoding buffers, DataFusion, the runtime).
+const RESERVE: u64 = 384 << 20;
+
+/// Bytes a value costs while it is sorted: itself and the sort's scratch.
+const PER_VALUE: u64 = 16;
+
+const BUCKET_BITS: u32 = 20;
+
+/// The memory limit: `LASTGOOD_MEMORY_LIMIT` (`2GiB`, `512MiB`, `1500000000`), else 2 GiB.
+pub fn memory_limit() -> Result<u64> {
+    match std::env::var("LASTGOOD_MEMORY_LIMIT") {
+        Ok(s) if !s.trim().is_empty() => parse_bytes(&s),
+        _ => Ok(DEFAULT_LIMIT),
+    }
+}
+
+/// `2GiB`, `512MiB`, `64KiB`, `2GB`, or a number of bytes.
+pub fn parse_bytes(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: u64 = t[..split]
+        .parse()
+        .map_err(|_| Error::input(format!("invalid memory limit {s:?}: use e.g. 2GiB, 512MiB")))?;
+    let unit: u64 = match t[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(Error::input(format!(
+                "invalid memory limit {s:?}: use e.g. 2GiB, 512MiB"
+            )));
+        }
+    };
+    Ok(n.saturating_mul(unit))
+}
+
+/// How many values may be held at once under `limit` bytes.
+pub fn values_budget(limit: u64) -> u64 {
+    (limit.saturating_sub(RESERVE) / PER_VALUE).max(1 << 16)
+}
+
+/// `-0.0` and `0.0` compare equal in the walk, so they must share a key.
+fn key_of(x: f64) -> u64 {
+    key(if x == 0.0 { 0.0 } else { x })
+}
+
+/// A range of keys `lo..=hi` and how many values of each side fall in it.
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    lo: u64,
+    hi: u64,
+    a: u64,
+    b: u64,
+}
+
+/// The result of the bounded walk, in the in-memory path's terms.
+pub(crate) struct Bounded {
+    pub ks: KsResult,
+    pub ecdf_a: Vec<[f64; 2]>,
+    pub ecdf_b: Vec<[f64; 2]>,
+    pub nans_a: u64,
+    pub nans_b: u64,
+    /// Scans of each side, for the report.
+    pub passes: u32,
+}
+
+pub(crate) async fn ks(probe: &Probe<'_>, column: &str, budget: u64) -> Result<Option<Bounded>> {
+    // 1. Histogram of the top key bits, and NaN counts.
+    let hist = |side| {
+        let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
+        async move {
+            let nans = probe
+                .for_each_value(side, column, |x| {
+                    *counts.entry(key_of(x) >> (64 - BUCKET_BITS)).or_default() += 1;
+                })
+                .await?;
+            Ok::<_, Error>((counts, nans))
+        }
+    };
+    let (ha, hb) = tokio::join!(hist(Side::Candidate), hist(Side::Baseline));
+    let ((ha, nans_a), (hb, nans_b)) = (ha?, hb?);
+    let (n1, n2) = (ha.values().sum::<u64>(), hb.values().sum::<u64>());
+    if n1 == 0 || n2 == 0 {
+        return Ok(None);
+    }
+    let mut passes = 1;
+    let shift = 64 - BUCKET_BITS;
+    let top: Vec<Range> = merge(&ha, &hb, |bucket| {
+        (bucket << shift, (bucket << shift) | ((1 << shift) - 1))
+    });
+
+    // 2. Plan: split buckets too big to hold, then group.
+    let mut fine: Vec<Range> = Vec::new();
+    for r in top {
+        refine(probe, column, r, budget, &mut fine, &mut passes).await?;
+    }
+    let mut plan: Vec<Range> = Vec::new();
+    for r in fine {
+        match plan.last_mut() {
+            Some(last)
+                if last.lo != last.hi && r.lo != r.hi && last.a + last.b + r.a + r.b <= budget =>
+            {
+                last.hi = r.hi;
+                last.a += r.a;
+                last.b += r.b;
+            }
+            _ => plan.push(r),
+        }
+    }
+
+    // 3. Walk the ranges in order.
+    let mut walk = Walk::new(n1, n2);
+    let mut ecdf_a = Picker::new(n1);
+    let mut ecdf_b = Picker::new(n2);
+    for r in plan {
+        if r.lo == r.hi {
+            let v = unkey(r.lo);
+            walk.feed_ties(v, r.a, r.b);
+            ecdf_a.ties(v, r.a);
+            ecdf_b.ties(v, r.b);
+            continue;
+        }
+        let collect = |side, n: u64| async move {
+            let mut out = Vec::with_capacity(n as usize);
+            probe
+                .for_each_value(side, column, |x| {
+                    let k = key_of(x);
+                    if k >= r.lo && k <= r.hi {
+                        out.push(if x == 0.0 { 0.0 } else { x });
+                    }
+                })
+                .await?;
+            tokio::task::spawn_blocking(move || sort_f64(out))
+                .await
+                .map_err(|e| Error::input(format!("sorting: {e}")))
+        };
+        let (a, b) = tokio::join!(collect(Side::Candidate, r.a), collect(Side::Baseline, r.b));
+        let (a, b) = (a?, b?);
+        passes += 1;
+        walk.feed(&a, &b);
+        ecdf_a.chunk(&a);
+        ecdf_b.chunk(&b);
+    }
+    let Some((d, location)) = walk.finish() else {
+        return Ok(None);
+    };
+    let (statistic, p_value, method) = ks::p_value(d, n1, n2);
+    Ok(Some(Bounded {
+        ks: KsResult {
+            statistic,
+            p_value,
+            location,
+            n1,
+            n2,
+            method,
+        },
+        ecdf_a: ecdf_a.points,
+        ecdf_b: ecdf_b.points,
+        nans_a,
+        nans_b,
+        passes,
+    }))
+}
+
+/// Ranges of the buckets present on either side, in order, with their key bounds.
+fn merge(
+    ha: &BTreeMap<u64, u64>,
+    hb: &BTreeMap<u64, u64>,
+    bounds: impl Fn(u64) -> (u64, u64),
+) -> Vec<Range> {
+    let mut all: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    for (k, n) in ha {
+        all.entry(*k).or_default().0 += n;
+    }
+    for (k, n) in hb {
+        all.entry(*k).or_default().1 += n;
+    }
+    all.into_iter()
+        .map(|(bucket, (a, b))| {
+            let (lo, hi) = bounds(bucket);
+            Range { lo, hi, a, b }
+        })
+        .collect()
+}
+
+/// Splits a range holding more than `budget` values by a histogram of its keys (one scan of both
+/// sides), recursively, down to single keys, which need no memory.
+async fn refine(
+    probe: &Probe<'_>,
+    column: &str,
+    r: Range,
+    budget: u64,
+    out: &mut Vec<Range>,
+    passes: &mut u32,
+) -> Result<()> {
+    let mut stack = vec![r];
+    while let Some(r) = stack.pop() {
+        if r.a + r.b <= budget || r.lo == r.hi {
+            out.push(r);
+            continue;
+        }
+        let width = r.hi - r.lo;
+        let shift = (64 - width.leading_zeros()).saturating_sub(BUCKET_BITS);
+        let hist = |side| {
+            let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
+            async move {
+                probe
+                    .for_each_value(side, column, |x| {
+                        let k = key_of(x);
+                        if k >= r.lo && k <= r.hi {
+                            *counts.entry((k - r.lo) >> shift).or_default() += 1;
+                        }
+                    })
+                    .await?;
+                Ok::<_, Error>(counts)
+            }
+        };
+        let (ha, hb) = tokio::join!(hist(Side::Candidate), hist(Side::Baseline));
+        *passes += 1;
+        let parts = merge(&ha?, &hb?, |sub| {
+            let lo = r.lo + (sub << shift);
+            (lo, (lo + ((1u64 << shift) - 1)).min(r.hi))
+        });
+        // Popped last-first: push in reverse so they come out in key order.
+        stack.extend(parts.into_iter().rev());
+    }
+    Ok(())
+}
+
+/// Picks the ECDF points of [`super::ks_gate::ecdf_points`] by global rank as chunks go by.
+struct Picker {
+    n: u64,
+    /// Values seen so far.
+    seen: u64,
+    /// The next point index (0..=ECDF_POINTS).
+    next: usize,
+    points: Vec<[f64; 2]>,
+}
+
+impl Picker {
+    fn new(n: u64) -> Picker {
+        Picker {
+            n,
+            seen: 0,
+            next: 0,
+            points: Vec::new(),
+        }
+    }
+
+    fn rank(&self, i: usize) -> u64 {
+        (i as u64 * (self.n - 1)) / ECDF_POINTS as u64
+    }
+
+    fn push(&mut self, x: f64, at_or_below: u64) {
+        if self.points.last().is_some_and(|p| p[0] == x) {
+            return;
+        }
+        self.points.push([x, at_or_below as f64 / self.n as f64]);
+    }
+
+    fn chunk(&mut self, sorted: &[f64]) {
+        let end = self.seen + sorted.len() as u64;
+        while self.next <= ECDF_POINTS && self.rank(self.next) < end {
+            let x = sorted[(self.rank(self.next) - self.seen) as usize];
+            let below = self.seen + sorted.partition_point(|v| *v <= x) as u64;
+            self.push(x, below);
+            self.next += 1;
+        }
+        self.seen = end;
+    }
+
+    fn ties(&mut self, v: f64, count: u64) {
+        let end = self.seen + count;
+        while self.next <= ECDF_POINTS && self.rank(self.next) < end {
+            self.push(v, end);
+            self.next += 1;
+        }
+        self.seen = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gates::ks::ks_2samp_sorted;
+    use crate::gates::ks_gate::ecdf_points;
+    use crate::ops::publish::{PublishOptions, publish};
+    use crate::synth::Variant;
+    use crate::{Context, Dataset, DatasetName, Store, VersionId};
+
+    /// Two sealed versions on a memory store from synthetic nights.
+    async fn two_versions(a: Variant, b: Variant) -> (Dataset, tempfile::TempDir) {
+        let t = tempfile::tempdir().unwrap();
+        let ds = Dataset::new(Store::memory(), DatasetName::new("d").unwrap());
+        for (i, v) in [a, b].into_iter().enumerate() {
+            let dir = t.path().join(format!("n{i}"));
+            crate::synth::write_dir(&dir, 20_000, 3, i as u64 + 1, v).unwrap();
+            let o = PublishOptions {
+                sources: vec![dir.display().to_string()],
+                version: Some(VersionId::new(format!("v{i}")).unwrap()),
+                no_promote: true,
+                ..Default::default()
+            };
+            publish(&ds, &Context::new("t"), o).await.unwrap();
+        }
+        (ds, t)
+    }
+
+    /// The bounded walk gives exactly the in-memory answer (D, p, location, ECDF points), with
+    /// budgets that force many ranges, refinement down to single keys, and tie runs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bounded_equals_in_memory() {
+        for (a, b, column) in [
+            (Variant::Good, Variant::Shift, "score"),
+            (Variant::Good, Variant::Good, "tenure_days"),
+            (Variant::Constant, Variant::Good, "score"),
+            (Variant::Good, Variant::Nulls, "spend_30d"),
+        ] {
+            let (ds, _t) = two_versions(a, b).await;
+            let (c, b2) = (
+                ds.require(&VersionId::new("v1").unwrap()).await.unwrap(),
+                ds.require(&VersionId::new("v0").unwrap()).await.unwrap(),
+            );
+            let probe = Probe::new(&ds, &c, Some(&b2)).unwrap();
+            let (x, y) = (
+                probe.sorted_values(Side::Candidate, column).await.unwrap(),
+                probe.sorted_values(Side::Baseline, column).await.unwrap(),
+            );
+            let want = ks_2samp_sorted(&x, &y).unwrap();
+            for budget in [1_000, 7_777, 1 << 20] {
+                let got = ks(&probe, column, budget).await.unwrap().unwrap();
+                let what = format!("{column} {a:?}/{b:?} budget {budget}");
+                assert_eq!(got.ks.statistic, want.statistic, "{what}");
+                assert_eq!(got.ks.p_value, want.p_value, "{what}");
+                assert_eq!(got.ks.location, want.location, "{what}");
+                assert_eq!((got.ks.n1, got.ks.n2), (want.n1, want.n2), "{what}");
+                assert_eq!(got.ecdf_a, ecdf_points(&x), "{what}");
+                assert_eq!(got.ecdf_b, ecdf_points(&y), "{what}");
+                if budget < 10_000 {
+                    assert!(got.passes > 3, "{what}: {} scans", got.passes);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("2GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_bytes("512MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_bytes("1500").unwrap(), 1500);
+        assert_eq!(parse_bytes(" 3 gb ").unwrap(), 3_000_000_000);
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("2TiB").is_err());
+    }
+
+    #[test]
+    fn picker_matches_ecdf_points_over_chunks_and_ties() {
+        let mut v: Vec<f64> = (0..10_000)
+            .map(|i| ((i * 7919) % 1000) as f64 / 10.0)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        let whole = crate::gates::ks_gate::ecdf_points(&v);
+        let mut p = Picker::new(v.len() as u64);
+        // Chunks at tie boundaries, some as tie runs.
+        let mut i = 0;
+        while i < v.len() {
+            let mut j = i;
+            while j < v.len() && v[j] == v[i] {
+                j += 1;
+            }
+            if (i / 97) % 2 == 0 {
+                p.ties(v[i], (j - i) as u64);
+            } else {
+                p.chunk(&v[i..j]);
+            }
+            i = j;
+        }
+        assert_eq!(p.points, whole);
+    }
+}
