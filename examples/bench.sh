@@ -3,11 +3,16 @@
 # files, in one run; then publish against `cp -r`, pointer operations against history length, and the
 # wall time of a revert. Not a test: it prints a Markdown table to paste into the README.
 #
-# Usage: bash examples/bench.sh [ROWS_PER_SIDE]      (default 10000000; data cached in $BENCH_DIR)
+# Usage: bash examples/bench.sh [ROWS_PER_SIDE]          (default 10000000; data cached in $BENCH_DIR)
+#        bash examples/bench.sh --scale [ROWS_PER_SIDE]  (default 100000000: gates within the memory
+#        limit, LASTGOOD_MEMORY_LIMIT or 2 GiB, beside the peers capped at this machine's memory)
+# BENCH_SKIP_BUILD=1 uses the release binaries as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-rows=${1:-10000000}
+scale=false
+if [[ ${1:-} == --scale ]]; then scale=true; shift; fi
+rows=${1:-$($scale && echo 100000000 || echo 10000000)}
 work=${BENCH_DIR:-/tmp/lastgood-bench}
 venv=${LASTGOOD_PEERS_VENV:-$HOME/.cache/lastgood/peers}
 shared=${SHARED:-$repo/../shared}
@@ -22,7 +27,7 @@ command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -
 base=$work/base-$rows good=$work/good-$rows
 [[ -d $base ]] || "$venv/bin/python" "$shared/bench/gen_predictions.py" "$base" --rows "$rows" --files 10 --seed 1
 [[ -d $good ]] || "$venv/bin/python" "$shared/bench/gen_predictions.py" "$good" --rows "$rows" --files 10 --seed 2
-cargo build --quiet --release --bins --examples
+[[ -n ${BENCH_SKIP_BUILD:-} ]] || cargo build --quiet --release --bins --examples
 bench=$repo/target/release/examples/bench_gates
 lg=$repo/target/release/lastgood
 
@@ -30,6 +35,48 @@ lg=$repo/target/release/lastgood
 measure() { local out=$1; shift; /usr/bin/time -f '%M' -o "$out.rss" "$@" >"$out"; echo $(( $(cat "$out.rss") * 1024 )); }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(lscpu | sed -n 's/^Model name: *//p'); $(date -u +%F)" >&2
+
+if $scale; then
+  # Each peer may use at most the machine's memory (address space capped, so one that needs more
+  # fails with a memory error instead of the kernel's OOM killer); lastgood keeps to its own limit.
+  cap_kib=$(awk '/MemTotal:/{print $2}' /proc/meminfo)
+  results=$work/scale-$rows.jsonl
+  : >"$results"
+  rm -rf "$work/root-scale"
+  measure "$work/lg.out" "$bench" gates "$work/root-scale" "$base" "$good" >/dev/null
+  python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read()); r['peer']='lastgood'; print(json.dumps(r))" "$work/lg.out" >>"$results"
+  rm -rf "$work/root-scale"
+  for peer in floor polars duckdb scipy; do
+    set +e
+    rss=$(measure "$work/peer.out" prlimit --as=$((cap_kib * 1024)) "$venv/bin/python" "$shared/bench/peers.py" "$base" "$good" --peer "$peer" 2>"$work/peer.err")
+    status=$?
+    set -e
+    if [[ $status -eq 0 ]]; then
+      python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read()); r['peak_rss']=int(sys.argv[2]); print(json.dumps(r))" "$work/peer.out" "$rss" >>"$results"
+    else
+      why=$(grep -o 'MemoryError\|Out of Memory[^"]*\|out of memory[^"]*\|Killed' "$work/peer.err" | head -1)
+      python3 -c "import json,sys; print(json.dumps({'peer': sys.argv[1], 'seconds': None, 'error': sys.argv[2] or 'exit ' + sys.argv[3]}))" "$peer" "$why" "$status" >>"$results"
+    fi
+  done
+  python3 - "$results" "$rows" "$cap_kib" "${LASTGOOD_MEMORY_LIMIT:-2GiB}" <<'PY'
+import json, sys
+results, rows, cap_kib, limit = sys.argv[1:]
+rs = [json.loads(l) for l in open(results)]
+gib = lambda b: f"{b / 2**30:.2f} GiB"
+ours = next(r for r in rs if r["peer"] == "lastgood")
+print(f"Gate work on 2 x {int(rows):,} rows, lastgood's memory limit {limit}, peers capped at this machine's {int(cap_kib) / 2**20:.0f} GiB:\n")
+print("| tool | seconds | peak RSS |")
+print("|---|---|---|")
+for r in sorted(rs, key=lambda r: r["seconds"] or 1e9):
+    name = "**lastgood**" if r["peer"] == "lastgood" else ("floor (decode + sort only)" if r["peer"] == "floor" else r["peer"])
+    print(f"| {name} | {r['seconds']:.1f} | {gib(r['peak_rss'])} |" if r["seconds"] else f"| {name} | failed: {r['error']} | |")
+done = [r for r in rs if r["seconds"] and r["peer"] not in ("lastgood", "floor")]
+agree = all(abs(ours["ks"][c] - r["ks"][c]) < 1e-12 for r in done for c in ours["ks"])
+print(f"\nKS statistics equal to every peer that finished, to 1e-12: {agree}. Peak RSS within the limit: "
+      f"{'yes' if ours['peak_rss'] <= 2 * 2**30 else 'NO'} ({gib(ours['peak_rss'])}).")
+PY
+  exit 0
+fi
 results=$work/results.jsonl
 : >"$results"
 for peer in floor polars duckdb scipy datafusion; do

@@ -60,7 +60,7 @@ pub enum Command {
         /// Partition keys of a dataset published a partition at a time (repeatable)
         #[arg(long, value_name = "KEY")]
         partition_by: Vec<String>,
-        /// The folder of the project [default: .]
+        /// The folder of the project
         #[arg(long, value_name = "DIR", default_value = ".")]
         dir: PathBuf,
     },
@@ -124,6 +124,7 @@ pub enum Command {
     )]
     Unfreeze {
         dataset: String,
+        /// Why (recorded in history)
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
@@ -134,6 +135,7 @@ pub enum Command {
     Pin {
         dataset: String,
         version: String,
+        /// Why (recorded in history)
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
@@ -142,6 +144,7 @@ pub enum Command {
     Unpin {
         dataset: String,
         version: String,
+        /// Why (recorded in history)
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
@@ -186,6 +189,7 @@ pub enum Command {
     /// Write man pages (lastgood.1 and one per command) into a folder
     #[command(after_help = "Example:\n  lastgood man --out /usr/local/share/man/man1")]
     Man {
+        /// The folder to write them into
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
     },
@@ -319,19 +323,21 @@ pub enum PointerCommand {
     #[command(after_help = "Example:\n  lastgood pointer history churn_scores --limit 10")]
     History {
         dataset: String,
+        /// Only the newest N entries
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
     },
     /// Move the pointer to a sealed version
     #[command(
-        after_help = "Example:\n  lastgood pointer set churn_scores 20261119T020000000Z-9f8e7d6c --reason \"pin for audit\""
+        after_help = "Example:\n  lastgood pointer set churn_scores 20261119T020000000Z-9f8e7d6c --reason \"serve Tuesday's scores while INC-2041 is open\""
     )]
     Set {
         dataset: String,
         version: String,
+        /// Why (recorded in history)
         #[arg(long, required = true, value_name = "TEXT")]
         reason: String,
-        /// Point at a reverted version anyway (undoes a revert)
+        /// Point at a version that was reverted or whose gates failed (recorded as forced)
         #[arg(long)]
         force: bool,
     },
@@ -344,9 +350,10 @@ pub enum PointerCommand {
         /// A given version instead of the last-known-good
         #[arg(long, value_name = "VERSION")]
         to: Option<String>,
+        /// Why (recorded in history)
         #[arg(long, required = true, value_name = "TEXT")]
         reason: String,
-        /// Allow a --to version that was itself reverted
+        /// Allow a --to version that was itself reverted or failed its gates
         #[arg(long, conflicts_with = "partition")]
         force: bool,
         /// Revert only this partition: k=v, or k=v/k2=v2 with several keys (repeatable)

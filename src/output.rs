@@ -170,6 +170,9 @@ pub fn publish(o: &PublishOutcome) -> String {
             "{verdict}: gates against {}",
             o.baseline.as_deref().unwrap_or("nothing (first version)")
         );
+        if let Some(why) = o.scope.as_ref().and_then(|v| v["why"].as_str()) {
+            let _ = writeln!(s, "compared: {why}");
+        }
         s.push_str(&gates(&o.gates));
     }
     let _ = write!(
@@ -196,11 +199,18 @@ pub fn publish(o: &PublishOutcome) -> String {
     if o.promoted {
         let _ = writeln!(
             s,
-            "promoted: the pointer of {} is at {} (history #{})",
+            "promoted{}: the pointer of {} is at {} (history #{})",
+            if o.passed {
+                ""
+            } else {
+                " despite failed gates (--force)"
+            },
             o.dataset,
             o.version,
             o.seq.unwrap_or(0)
         );
+    } else if let Some(why) = &o.frozen {
+        let _ = writeln!(s, "not promoted: {why}");
     } else if !o.passed {
         let _ = writeln!(s, "not promoted: a gate failed; the pointer did not move");
     } else {
@@ -248,7 +258,11 @@ pub fn status(s: &PointerStatus) -> String {
         ),
         (
             "how",
-            format!("{} (history #{})", or_dash(s.action.as_deref()), s.seq),
+            format!(
+                "{} (history #{})",
+                or_dash(s.action.as_deref()),
+                s.moved_at_seq.unwrap_or(s.seq)
+            ),
         ),
         ("reason", or_dash(s.reason.as_deref())),
         ("last-known-good", or_dash(s.last_known_good.as_deref())),
@@ -314,10 +328,14 @@ pub fn history(entries: &[LogEntry]) -> String {
             ]
         })
         .collect();
-    table(
+    let mut out = table(
         &["SEQ", "AT (UTC)", "ACTION", "FROM", "TO", "ACTOR", "REASON"],
         &rows,
-    )
+    );
+    if entries.iter().any(|e| e.forced) {
+        out.push_str("(! = forced past a refusal with --force)\n");
+    }
+    out
 }
 
 pub fn versions(rows: &[VersionRow]) -> String {

@@ -55,7 +55,12 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
     };
 
     let config = opts.dir.join("lastgood.toml");
-    let section = dataset_section(&name, &opts.partition_by);
+    let contract_path = opts
+        .dir
+        .join("schemas")
+        .join(format!("{name}.contract.json"));
+    let has_contract = contract.is_some() || contract_path.exists();
+    let section = dataset_section(&name, &opts.partition_by, has_contract);
     if config.exists() {
         let text = std::fs::read_to_string(&config)
             .map_err(|e| Error::io(format!("reading {}", config.display()), e))?;
@@ -179,13 +184,19 @@ root = "{}"
     )
 }
 
-fn dataset_section(name: &DatasetName, partition_by: &[String]) -> String {
+fn dataset_section(name: &DatasetName, partition_by: &[String], has_contract: bool) -> String {
+    let contract = if has_contract {
+        format!("contract = \"schemas/{name}.contract.json\"\n")
+    } else {
+        format!(
+            "# contract = \"schemas/{name}.contract.json\"   # draft it: lastgood schema infer SAMPLE --dataset {name}\n"
+        )
+    };
     let mut s = format!(
         r#"[datasets.{name}]
 # The gates every publish must pass, and the contract of columns every version must have.
 validations = "validations/{name}.toml"
-contract = "schemas/{name}.contract.json"
-"#
+{contract}"#
     );
     if partition_by.is_empty() {
         s.push_str(
@@ -200,7 +211,7 @@ contract = "schemas/{name}.contract.json"
         s.push_str(&format!(
             r#"# Each publish adds or replaces one partition; the others are carried forward by reference.
 partition_by = [{}]
-# partition_types = {{ {} = "date" }}   # string (default), date, int
+partition_types = {{ {} = "string" }}  # string, date (YYYY-MM-DD) or int
 compare = "partition"                   # gates: like with like, or "dataset" for whole versions
 "#,
             keys.join(", "),

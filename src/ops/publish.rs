@@ -86,6 +86,9 @@ pub struct PublishOutcome {
     pub partitions: Vec<String>,
     #[serde(default)]
     pub carried_files: usize,
+    /// Partitioned publishes: which partitions the gates compared (the report's `scope`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<serde_json::Value>,
     /// Why a judged version was not promoted: the dataset is frozen (exit 4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frozen: Option<String>,
@@ -243,6 +246,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             None => Vec::new(),
         },
         carried_files: carried.len(),
+        scope: None,
         frozen: None,
     };
 
@@ -312,7 +316,8 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             "publish",
         )
         .await?;
-        report.scope = scope;
+        report.scope = scope.clone();
+        outcome.scope = scope;
         let report_path = gates::store_report(ds, &report).await?;
         outcome.baseline = baseline_id.as_ref().map(|v| v.to_string());
         outcome.passed = report.passed;

@@ -14,7 +14,10 @@ pub struct PointerStatus {
     pub dataset: String,
     /// The version consumers read; null when the pointer never moved.
     pub version: Option<String>,
+    /// The newest history entry.
     pub seq: u64,
+    /// The entry that moved the pointer where it is (marks such as freeze or pin may follow it).
+    pub moved_at_seq: Option<u64>,
     pub action: Option<String>,
     pub actor: Option<String>,
     pub at: Option<chrono::DateTime<chrono::Utc>>,
@@ -37,6 +40,7 @@ pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
         dataset: ds.name().to_string(),
         version: None,
         seq: head.seq,
+        moved_at_seq: None,
         action: None,
         actor: None,
         at: None,
@@ -74,6 +78,7 @@ pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
         _ => None,
     };
     let mover = moved.as_ref().unwrap_or(e);
+    status.moved_at_seq = Some(mover.seq);
     status.action = Some(mover.action.as_str().to_string());
     status.actor = Some(mover.actor.clone());
     status.at = Some(mover.at);

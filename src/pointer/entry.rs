@@ -108,6 +108,17 @@ impl State {
             Action::Promote | Action::Set | Action::Revert => {
                 let mut next = self.moved(e.action, e.to.as_ref()?);
                 next.moved_at_seq = Some(e.seq);
+                // A partition revert also marks the versions that brought the bad partitions, so
+                // a later plain revert does not go back to them.
+                for bad in e.replaced() {
+                    if next.version.as_ref() != Some(&bad) {
+                        next.known_good.retain(|v| *v != bad);
+                        if !next.reverted.contains(&bad) {
+                            next.reverted.push(bad);
+                            next.reverted.sort();
+                        }
+                    }
+                }
                 return Some(next);
             }
             Action::Freeze => {
@@ -195,6 +206,24 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
+    /// The versions whose partitions a partition revert replaced (empty otherwise).
+    pub fn replaced(&self) -> Vec<VersionId> {
+        if self.action != Action::Revert {
+            return Vec::new();
+        }
+        self.detail
+            .as_ref()
+            .and_then(|d| d.get("partitions"))
+            .and_then(|d| d.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.get("replaced").and_then(|v| v.as_str()))
+                    .filter_map(|s| VersionId::new(s).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The versions a `gc` entry lists as deleted (empty for other actions).
     pub fn deleted(&self) -> Vec<VersionId> {
         if self.action != Action::Gc {

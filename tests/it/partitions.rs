@@ -190,6 +190,20 @@ fn seven_nights_replace_one_revert_one_then_gc() {
     // Same content as before the stale re-run: the pointer goes back to that very version.
     assert_eq!(reverted_to, v5b);
     assert_eq!(duckdb_rows(&python, &root), expected);
+    // The stale re-run is marked reverted: a later plain revert never goes back to it.
+    let show: Value = ok_json(&lastgood(
+        dir,
+        &root,
+        &["pointer", "show", "daily", "--json"],
+    ));
+    assert!(
+        show["reverted"]
+            .as_array()
+            .unwrap()
+            .contains(&v3b.clone().into()),
+        "{show}"
+    );
+    assert_ne!(show["last_known_good"].as_str(), Some(v3b.as_str()));
 
     // Night 7 re-run, then night 3 reverted to its first publish explicitly: a new version that is
     // the current one except night 3; the history says so.
