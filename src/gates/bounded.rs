@@ -100,21 +100,51 @@ pub(crate) struct Bounded {
     pub passes: u32,
 }
 
+/// Per-bucket counts of the top key bits of one side's values of a column, and its NaN count.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Histogram {
+    counts: BTreeMap<u64, u64>,
+    nans: u64,
+}
+
+/// Histograms of several columns of one side, in one scan decoding just those columns.
+pub(crate) async fn histograms(
+    probe: &Probe<'_>,
+    side: Side,
+    columns: &[String],
+) -> Result<Vec<Histogram>> {
+    let mut out = vec![Histogram::default(); columns.len()];
+    let nans = probe
+        .for_each_values(side, columns, |i, x| {
+            *out[i]
+                .counts
+                .entry(key_of(x) >> (64 - BUCKET_BITS))
+                .or_default() += 1;
+        })
+        .await?;
+    for (h, n) in out.iter_mut().zip(nans) {
+        h.nans = n;
+    }
+    Ok(out)
+}
+
 pub(crate) async fn ks(probe: &Probe<'_>, column: &str, budget: u64) -> Result<Option<Bounded>> {
-    // 1. Histogram of the top key bits, and NaN counts.
-    let hist = |side| {
-        let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
-        async move {
-            let nans = probe
-                .for_each_value(side, column, |x| {
-                    *counts.entry(key_of(x) >> (64 - BUCKET_BITS)).or_default() += 1;
-                })
-                .await?;
-            Ok::<_, Error>((counts, nans))
+    // 1. Histogram of the top key bits, and NaN counts (taken for every KS column at once by
+    //    [`Probe::prefetch_histograms`] when it ran).
+    let cached = probe.histogram(column);
+    let (ha, hb) = match cached {
+        Some(h) => h,
+        None => {
+            let one = [column.to_string()];
+            let (a, b) = tokio::join!(
+                histograms(probe, Side::Candidate, &one),
+                histograms(probe, Side::Baseline, &one)
+            );
+            (a?.remove(0), b?.remove(0))
         }
     };
-    let (ha, hb) = tokio::join!(hist(Side::Candidate), hist(Side::Baseline));
-    let ((ha, nans_a), (hb, nans_b)) = (ha?, hb?);
+    let (nans_a, nans_b) = (ha.nans, hb.nans);
+    let (ha, hb) = (ha.counts, hb.counts);
     let (n1, n2) = (ha.values().sum::<u64>(), hb.values().sum::<u64>());
     if n1 == 0 || n2 == 0 {
         return Ok(None);

@@ -57,6 +57,7 @@ pub(crate) struct Probe<'a> {
     nans: Mutex<HashMap<(Side, String), u64>>,
     /// How many values may be held sorted at once ([`super::bounded`]).
     pub budget: u64,
+    histograms: Mutex<HashMap<String, (super::bounded::Histogram, super::bounded::Histogram)>>,
 }
 
 pub(crate) fn quote(ident: &str) -> String {
@@ -94,6 +95,7 @@ impl<'a> Probe<'a> {
             sorted: Mutex::new(HashMap::new()),
             nans: Mutex::new(HashMap::new()),
             budget: super::bounded::values_budget(super::bounded::memory_limit()?),
+            histograms: Mutex::new(HashMap::new()),
         })
     }
 
@@ -357,8 +359,30 @@ impl<'a> Probe<'a> {
         column: &str,
         mut f: impl FnMut(f64),
     ) -> Result<u64> {
-        let what = || format!("reading {column} of {}", side.table());
-        let q = format!("SELECT {} FROM {}", quote(column), side.table());
+        let nans = self
+            .for_each_values(side, &[column.to_string()], |_, x| f(x))
+            .await?;
+        Ok(nans[0])
+    }
+
+    /// [`Probe::for_each_value`] for several columns in one scan: `f(column index, value)`;
+    /// returns the NaN count of each.
+    pub async fn for_each_values(
+        &self,
+        side: Side,
+        columns: &[String],
+        mut f: impl FnMut(usize, f64),
+    ) -> Result<Vec<u64>> {
+        let what = || format!("reading {} of {}", columns.join(", "), side.table());
+        let q = format!(
+            "SELECT {} FROM {}",
+            columns
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            side.table()
+        );
         let df = self
             .ctx
             .sql(&q)
@@ -373,20 +397,47 @@ impl<'a> Probe<'a> {
             self.rows(side).unwrap_or(0),
             crate::progress::Unit::Rows,
         );
-        let mut nans = 0;
+        let mut nans = vec![0; columns.len()];
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| Error::datafusion(what(), e))?;
             bar.inc(batch.num_rows() as u64);
-            let a = to_f64(batch.column(0))?;
-            for v in a.iter().flatten() {
-                if v.is_nan() {
-                    nans += 1;
-                } else {
-                    f(v);
+            for (i, n) in nans.iter_mut().enumerate() {
+                let a = to_f64(batch.column(i))?;
+                for v in a.iter().flatten() {
+                    if v.is_nan() {
+                        *n += 1;
+                    } else {
+                        f(i, v);
+                    }
                 }
             }
         }
         Ok(nans)
+    }
+
+    /// The histograms of every KS column that does not fit the memory limit, both sides, one scan
+    /// each ([`super::bounded`]).
+    pub async fn prefetch_histograms(&self, columns: &[String]) -> Result<()> {
+        if columns.is_empty() || self.baseline.is_none() {
+            return Ok(());
+        }
+        let (a, b) = tokio::join!(
+            super::bounded::histograms(self, Side::Candidate, columns),
+            super::bounded::histograms(self, Side::Baseline, columns)
+        );
+        let mut h = self.histograms.lock().expect("cache");
+        for ((c, a), b) in columns.iter().zip(a?).zip(b?) {
+            h.insert(c.clone(), (a, b));
+        }
+        Ok(())
+    }
+
+    /// A column's histograms, taken out of the cache (each is walked once).
+    pub fn histogram(
+        &self,
+        column: &str,
+    ) -> Option<(super::bounded::Histogram, super::bounded::Histogram)> {
+        self.histograms.lock().expect("cache").remove(column)
     }
 
     /// Whether both sides' values of `columns`, sorted, fit the memory limit.
@@ -471,6 +522,8 @@ pub async fn evaluate(
         // memory limit, each KS gate reads its column alone (or in key ranges).
         if probe.fits(ks_columns.len()) {
             let _ = probe.prefetch(&ks_columns).await;
+        } else if !probe.fits(1) {
+            let _ = probe.prefetch_histograms(&ks_columns).await;
         }
     }
     let mut gates = Vec::new();
