@@ -30,6 +30,7 @@ pub fn paint(word: &str) -> String {
         "FAIL" | "ERROR" | "FAILED" | "PROBLEMS" => "1;31",
         "WARN" | "frozen" | "FROZEN" => "33",
         "pass" | "PASSED" | "healthy" => "32",
+        "rejected" => "31",
         "skip" => "2",
         _ => return word.to_string(),
     };
@@ -55,6 +56,8 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
                 let _ = write!(out, "{}  ", paint(&padded));
             }
         }
+        let trimmed = out.trim_end_matches(' ').len();
+        out.truncate(trimmed);
         out.push('\n');
     };
     line(header.to_vec(), &mut out);
@@ -252,7 +255,8 @@ pub fn status(s: &PointerStatus) -> String {
             "since",
             format!(
                 "{} by {}",
-                s.at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                s.at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                    .unwrap_or_default(),
                 or_dash(s.actor.as_deref())
             ),
         ),

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
@@ -21,7 +22,8 @@ pub struct VersionRow {
     pub files: Option<usize>,
     pub bytes: Option<u64>,
     pub parent: Option<String>,
-    /// Any of "current", "last-known-good", "known-good", "reverted", "pinned".
+    /// Any of "current", "last-known-good", "known-good", "reverted", "pinned", and "rejected" for
+    /// a version the pointer never held whose newest gate report failed.
     pub status: Vec<String>,
     pub message: Option<String>,
     pub meta: BTreeMap<String, String>,
@@ -82,6 +84,28 @@ pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
             }
         })
         .collect();
+    // Sealed versions the pointer never held: was their newest gate verdict a failure?
+    let unjudged: Vec<VersionId> = rows
+        .iter()
+        .filter(|r| r.sealed && r.status.is_empty())
+        .filter_map(|r| VersionId::new(&r.version).ok())
+        .collect();
+    let failed: Vec<VersionId> = futures::stream::iter(unjudged)
+        .map(|v| async move {
+            let r = crate::gates::latest_report(ds, &v).await?;
+            Ok::<_, Error>(r.filter(|r| !r.passed).map(|_| v))
+        })
+        .buffered(16)
+        .try_collect::<Vec<_>>()
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    for r in rows.iter_mut() {
+        if failed.iter().any(|v| v.as_str() == r.version) {
+            r.status.push("rejected".to_string());
+        }
+    }
     rows.sort_by(|a, b| (a.created_at, &a.version).cmp(&(b.created_at, &b.version)));
     Ok(rows)
 }

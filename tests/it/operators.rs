@@ -366,6 +366,9 @@ fn html_report_renders_in_headless_chromium() {
     let (exit, bad) = publish_json(cwd, &root, &shifted, &[]);
     assert_eq!(exit, 3);
     let v = bad["version"].as_str().unwrap();
+    let rows: Vec<Value> = ok_json(&lastgood(cwd, &root, &["versions", "churn", "--json"]));
+    let row = rows.iter().find(|r| r["version"] == v).unwrap();
+    assert_eq!(row["status"], serde_json::json!(["rejected"]));
     let html = cwd.join("report.html");
     let o = lastgood(
         cwd,
