@@ -472,3 +472,45 @@ fn subcommands(help: &str) -> Vec<String> {
         .filter(|n| n != "help")
         .collect()
 }
+
+/// Colour on a terminal only, never with NO_COLOR; never in pipes (every other test reads plain text).
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let t = tempfile::tempdir().unwrap();
+    let (cwd, root) = (t.path(), t.path().join("lake"));
+    let good = data(cwd, "good", 2000, 1, 1, Variant::Good);
+    let shifted = data(cwd, "shifted", 2000, 1, 2, Variant::Shift);
+    publish_json(cwd, &root, &good, &[]);
+    let (_, bad) = publish_json(cwd, &root, &shifted, &[]);
+    let cmd = format!(
+        "{} --root {} report churn {}",
+        env!("CARGO_BIN_EXE_lastgood"),
+        root.display(),
+        bad["version"].as_str().unwrap()
+    );
+    // `script` gives the command a pseudo-terminal.
+    let tty = |no_color: Option<&str>| {
+        let mut c = Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        stdout(&c.output().expect("script (util-linux) runs"))
+    };
+    let coloured = tty(None);
+    assert!(coloured.contains("\x1b[1;31mFAILED\x1b[0m"), "{coloured:?}");
+    let plain = tty(Some("1"));
+    assert!(
+        plain.contains("FAILED") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+    let piped = stdout(&lastgood(
+        cwd,
+        &root,
+        &["report", "churn", bad["version"].as_str().unwrap()],
+    ));
+    assert!(
+        piped.starts_with("FAILED") && !piped.contains('\x1b'),
+        "{piped:?}"
+    );
+}
