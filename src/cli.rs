@@ -95,15 +95,57 @@ pub enum Command {
         #[command(flatten)]
         rules: RulesArgs,
     },
-    /// Verify every sealed version, the log and the pointer file; --repair fixes a stale pointer file
+    /// A version's gate report: the table, --json, or one self-contained HTML page
     #[command(
-        after_help = "Examples:\n  lastgood doctor churn_scores\n  lastgood doctor churn_scores --repair\n\nExit codes: 0 healthy (or repaired), 2 problems found"
+        after_help = "Examples:\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d --html report.html\n\nThe HTML page needs no network: verdict, gate table, the ECDFs of each KS gate with D marked, null rates side by side, the schema diff."
     )]
-    Doctor {
+    Report {
         dataset: String,
-        /// Rewrite a missing or stale pointer file from the log (never deletes anything)
+        version: String,
+        /// Write the report as one self-contained HTML file
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// A given report instead of the newest (see --list)
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// List the reports stored on the version
+        #[arg(long, conflicts_with_all = ["html", "name"])]
+        list: bool,
+    },
+    /// List the versions of a dataset
+    #[command(after_help = "Example:\n  lastgood versions churn_scores")]
+    Versions { dataset: String },
+    /// Show one version: manifest, partitions, status
+    #[command(after_help = "Example:\n  lastgood show churn_scores 20261121T020000000Z-1a2b3c4d")]
+    Show { dataset: String, version: String },
+    /// Print the data files of the current version (or another), one URL a line
+    #[command(
+        after_help = "Examples:\n  lastgood resolve churn_scores\n  lastgood resolve churn_scores --format json\n  lastgood resolve daily_scores --partition date=2026-11-21\n  t=$(lastgood resolve churn_scores --format duckdb) && duckdb -c \"SELECT count(*) FROM $t\""
+    )]
+    Resolve {
+        dataset: String,
+        /// A sealed version instead of the current one
+        #[arg(long, conflicts_with = "seq")]
+        version: Option<String>,
+        /// Where the pointer was after this history entry
         #[arg(long)]
-        repair: bool,
+        seq: Option<u64>,
+        /// Only the files of this partition: k=v, or k=v/k2=v2 (repeatable)
+        #[arg(long, value_name = "K=V")]
+        partition: Vec<String>,
+        #[arg(long, value_enum, default_value_t = ResolveFormat::Urls)]
+        format: ResolveFormat,
+    },
+    /// Run DataFusion SQL over the current version (the table is named after the dataset)
+    #[command(
+        after_help = "Examples:\n  lastgood query churn_scores \"SELECT segment, avg(score) FROM churn_scores GROUP BY 1\"\n  lastgood query churn_scores \"SELECT count(*) FROM churn_scores\" --version 20261119T020000000Z-9f8e7d6c --json"
+    )]
+    Query {
+        dataset: String,
+        sql: String,
+        /// A sealed version instead of the current one
+        #[arg(long)]
+        version: Option<String>,
     },
     /// Show, list or move the read pointer
     #[command(subcommand)]
@@ -167,16 +209,15 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Run DataFusion SQL over the current version (the table is named after the dataset)
+    /// Verify every sealed version, the log and the pointer file; --repair fixes a stale pointer file
     #[command(
-        after_help = "Examples:\n  lastgood query churn_scores \"SELECT segment, avg(score) FROM churn_scores GROUP BY 1\"\n  lastgood query churn_scores \"SELECT count(*) FROM churn_scores\" --version 20261119T020000000Z-9f8e7d6c --json"
+        after_help = "Examples:\n  lastgood doctor churn_scores\n  lastgood doctor churn_scores --repair\n\nExit codes: 0 healthy (or repaired), 2 problems found"
     )]
-    Query {
+    Doctor {
         dataset: String,
-        sql: String,
-        /// A sealed version instead of the current one
+        /// Rewrite a missing or stale pointer file from the log (never deletes anything)
         #[arg(long)]
-        version: Option<String>,
+        repair: bool,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     #[command(
@@ -192,47 +233,6 @@ pub enum Command {
         /// The folder to write them into
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
-    },
-    /// A version's gate report: the table, --json, or one self-contained HTML page
-    #[command(
-        after_help = "Examples:\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d --html report.html\n\nThe HTML page needs no network: verdict, gate table, the ECDFs of each KS gate with D marked, null rates side by side, the schema diff."
-    )]
-    Report {
-        dataset: String,
-        version: String,
-        /// Write the report as one self-contained HTML file
-        #[arg(long, value_name = "FILE")]
-        html: Option<PathBuf>,
-        /// A given report instead of the newest (see --list)
-        #[arg(long, value_name = "NAME")]
-        name: Option<String>,
-        /// List the reports stored on the version
-        #[arg(long, conflicts_with_all = ["html", "name"])]
-        list: bool,
-    },
-    /// List the versions of a dataset
-    #[command(after_help = "Example:\n  lastgood versions churn_scores")]
-    Versions { dataset: String },
-    /// Show one version: manifest, partitions, status
-    #[command(after_help = "Example:\n  lastgood show churn_scores 20261121T020000000Z-1a2b3c4d")]
-    Show { dataset: String, version: String },
-    /// Print the data files of the current version (or another), one URL a line
-    #[command(
-        after_help = "Examples:\n  lastgood resolve churn_scores\n  lastgood resolve churn_scores --format json\n  lastgood resolve daily_scores --partition date=2026-11-21\n  t=$(lastgood resolve churn_scores --format duckdb) && duckdb -c \"SELECT count(*) FROM $t\""
-    )]
-    Resolve {
-        dataset: String,
-        /// A sealed version instead of the current one
-        #[arg(long, conflicts_with = "seq")]
-        version: Option<String>,
-        /// Where the pointer was after this history entry
-        #[arg(long)]
-        seq: Option<u64>,
-        /// Only the files of this partition: k=v, or k=v/k2=v2 (repeatable)
-        #[arg(long, value_name = "K=V")]
-        partition: Vec<String>,
-        #[arg(long, value_enum, default_value_t = ResolveFormat::Urls)]
-        format: ResolveFormat,
     },
 }
 
