@@ -178,9 +178,9 @@ pub fn publish(o: &PublishOutcome) -> String {
         }
         s.push_str(&gates(&o.gates));
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "{} {}/{}: {} files, {} rows, {} bytes{}\n",
+        "{} {}/{}: {} files, {} rows, {} bytes{}",
         if o.created {
             "sealed"
         } else {

@@ -175,12 +175,12 @@ fn looks_like_url(s: &str) -> bool {
 
 /// Brings a remote source (one object, or every object below a prefix) into `into`.
 async fn download(url: &str, into: &FsPath) -> Result<PathBuf> {
-    if let Ok(u) = url::Url::parse(url) {
-        if u.scheme() == "file" {
-            return u
-                .to_file_path()
-                .map_err(|_| Error::input(format!("{url}: not a local path")));
-        }
+    if let Ok(u) = url::Url::parse(url)
+        && u.scheme() == "file"
+    {
+        return u
+            .to_file_path()
+            .map_err(|_| Error::input(format!("{url}: not a local path")));
     }
     let store = Store::open(url)?;
     let base = store.base().clone();

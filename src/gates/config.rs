@@ -324,26 +324,30 @@ fn parse_gate(value: &toml::Value, index: usize, file: &str) -> Result<GateSpec>
             )));
         }
     };
-    if let Kind::Distribution(d) = &kind {
-        if d.max_change.is_none() && d.max_psi.is_none() {
-            return Err(Error::input(format!(
-                "validations {file}: gate {name:?}: set max_change or max_psi"
-            )));
-        }
+    if let Kind::Distribution(d) = &kind
+        && d.max_change.is_none()
+        && d.max_psi.is_none()
+    {
+        return Err(Error::input(format!(
+            "validations {file}: gate {name:?}: set max_change or max_psi"
+        )));
     }
-    if let Kind::Sql(s) = &kind {
-        if s.expect.is_none() && s.min.is_none() && s.max.is_none() {
-            return Err(Error::input(format!(
-                "validations {file}: gate {name:?}: set expect, or min and/or max"
-            )));
-        }
+    if let Kind::Sql(s) = &kind
+        && s.expect.is_none()
+        && s.min.is_none()
+        && s.max.is_none()
+    {
+        return Err(Error::input(format!(
+            "validations {file}: gate {name:?}: set expect, or min and/or max"
+        )));
     }
-    if let Kind::Ks(k) = &kind {
-        if k.max_statistic.is_none() && k.min_p_value.is_none() {
-            return Err(Error::input(format!(
-                "validations {file}: gate {name:?}: set max_statistic and/or min_p_value"
-            )));
-        }
+    if let Kind::Ks(k) = &kind
+        && k.max_statistic.is_none()
+        && k.min_p_value.is_none()
+    {
+        return Err(Error::input(format!(
+            "validations {file}: gate {name:?}: set max_statistic and/or min_p_value"
+        )));
     }
     Ok(GateSpec {
         name,

@@ -55,20 +55,20 @@ pub(crate) async fn check(spec: &GateSpec, g: &NullRate, probe: &Probe<'_>) -> V
         let cr = rate(cn.nulls, cn.rows);
         let br = bn.map(|b| rate(b.nulls, b.rows));
         let mut problems = Vec::new();
-        if let Some(max) = g.max_rate {
-            if cr > max {
-                problems.push(format!("null rate {} above {}", pct(cr), pct(max)));
-            }
+        if let Some(max) = g.max_rate
+            && cr > max
+        {
+            problems.push(format!("null rate {} above {}", pct(cr), pct(max)));
         }
-        if let (Some(max_pp), Some(br)) = (g.max_increase_pp, br) {
-            if (cr - br) * 100.0 > max_pp {
-                problems.push(format!(
-                    "null rate {} -> {} (+{:.2} points, max {max_pp})",
-                    pct(br),
-                    pct(cr),
-                    (cr - br) * 100.0
-                ));
-            }
+        if let (Some(max_pp), Some(br)) = (g.max_increase_pp, br)
+            && (cr - br) * 100.0 > max_pp
+        {
+            problems.push(format!(
+                "null rate {} -> {} (+{:.2} points, max {max_pp})",
+                pct(br),
+                pct(cr),
+                (cr - br) * 100.0
+            ));
         }
         let float = cand_schema
             .field_with_name(c)
@@ -82,19 +82,19 @@ pub(crate) async fn check(spec: &GateSpec, g: &NullRate, probe: &Probe<'_>) -> V
                     problems.push(format!("{nans} NaN where the baseline had none"));
                 }
             } else {
-                if let Some(max) = g.max_nan_rate {
-                    if nr > max {
-                        problems.push(format!("NaN rate {} above {}", pct(nr), pct(max)));
-                    }
+                if let Some(max) = g.max_nan_rate
+                    && nr > max
+                {
+                    problems.push(format!("NaN rate {} above {}", pct(nr), pct(max)));
                 }
-                if let (Some(max_pp), Some(bnr)) = (g.max_nan_increase_pp, bnr) {
-                    if (nr - bnr) * 100.0 > max_pp {
-                        problems.push(format!(
-                            "NaN rate {} -> {} (max +{max_pp} points)",
-                            pct(bnr),
-                            pct(nr)
-                        ));
-                    }
+                if let (Some(max_pp), Some(bnr)) = (g.max_nan_increase_pp, bnr)
+                    && (nr - bnr) * 100.0 > max_pp
+                {
+                    problems.push(format!(
+                        "NaN rate {} -> {} (max +{max_pp} points)",
+                        pct(bnr),
+                        pct(nr)
+                    ));
                 }
             }
         }

@@ -46,6 +46,9 @@ pub(crate) struct Counts {
     pub nans: Option<u64>,
 }
 
+/// A column's sorted values, shared by the gates that read them.
+type Sorted = Arc<Vec<f64>>;
+
 /// Both versions as DataFusion tables, with cached counts.
 pub(crate) struct Probe<'a> {
     pub ctx: SessionContext,
@@ -53,7 +56,7 @@ pub(crate) struct Probe<'a> {
     baseline: Option<(&'a Sealed, SchemaRef)>,
     cache: Mutex<HashMap<(Side, String), Counts>>,
     /// Sorted non-null, non-NaN values of the KS columns, and their NaN counts, from one scan per side.
-    sorted: Mutex<HashMap<(Side, String), Arc<Vec<f64>>>>,
+    sorted: Mutex<HashMap<(Side, String), Sorted>>,
     nans: Mutex<HashMap<(Side, String), u64>>,
     /// How many values may be held sorted at once ([`super::bounded`]).
     pub budget: u64,
@@ -139,16 +142,15 @@ impl<'a> Probe<'a> {
         let mut scan_nulls = Vec::new();
         let mut scan_nans = Vec::new();
         for c in columns {
-            if let Some(hit) = self.cache.lock().expect("cache").get(&(side, c.clone())) {
-                if !nans
+            if let Some(hit) = self.cache.lock().expect("cache").get(&(side, c.clone()))
+                && (!nans
                     || hit.nans.is_some()
                     || !schema
                         .field_with_name(c)
-                        .is_ok_and(|f| is_float(f.data_type()))
-                {
-                    out.insert(c.clone(), *hit);
-                    continue;
-                }
+                        .is_ok_and(|f| is_float(f.data_type())))
+            {
+                out.insert(c.clone(), *hit);
+                continue;
             }
             let Ok(field) = schema.field_with_name(c) else {
                 continue;

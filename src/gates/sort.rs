@@ -41,7 +41,7 @@ pub fn sort_f64(values: Vec<f64>) -> Vec<f64> {
     let n = keys.len();
     let mut scratch: Vec<u64> = vec![0; n];
     for (p, c) in counts.iter().enumerate() {
-        if c.iter().any(|&x| x == n) {
+        if c.contains(&n) {
             continue; // every key has the same digit here: the pass would not move anything
         }
         let mut offsets = [0usize; BUCKETS];

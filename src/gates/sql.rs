@@ -45,10 +45,10 @@ pub(crate) async fn check(spec: &GateSpec, g: &Sql, probe: &Probe<'_>) -> Vec<Ga
     let observed = scalar_to_json(&value);
     let r = r.observed(observed.clone());
     let mut problems = Vec::new();
-    if let Some(want) = &g.expect {
-        if toml_to_json(want) != observed {
-            problems.push(format!("got {observed}, expected {}", toml_to_json(want)));
-        }
+    if let Some(want) = &g.expect
+        && toml_to_json(want) != observed
+    {
+        problems.push(format!("got {observed}, expected {}", toml_to_json(want)));
     }
     if g.min.is_some() || g.max.is_some() {
         match observed.as_f64() {

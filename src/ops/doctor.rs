@@ -50,18 +50,20 @@ fn problem(kind: &str, subject: impl ToString, message: impl ToString) -> Proble
     }
 }
 
+/// One log position as read: the entry and the checksum of its bytes, or nothing, or why not.
+type EntryRead = Result<Option<(LogEntry, String)>>;
+
 pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
     let mut problems = Vec::new();
     let mut repaired = Vec::new();
 
     // 1-2. The log, replayed.
     let head = pointer::read_head(ds).await?;
-    let entries: Vec<(u64, Result<Option<(LogEntry, String)>>)> =
-        futures::stream::iter(1..=head.seq)
-            .map(|seq| async move { (seq, pointer::read_entry(ds, seq).await) })
-            .buffered(16)
-            .collect()
-            .await;
+    let entries: Vec<(u64, EntryRead)> = futures::stream::iter(1..=head.seq)
+        .map(|seq| async move { (seq, pointer::read_entry(ds, seq).await) })
+        .buffered(16)
+        .collect()
+        .await;
     // Versions a later gc deleted are named by older entries and no longer sealed: fine for those.
     let collected: std::collections::BTreeMap<VersionId, u64> = entries
         .iter()

@@ -190,10 +190,11 @@ async fn plan(
     // The last N versions the pointer held, newest first.
     let mut recent: Vec<VersionId> = Vec::new();
     for e in history.iter().filter(|e| e.action.moves()) {
-        if let Some(v) = &e.to {
-            if !recent.contains(v) && recent.len() < opts.keep {
-                recent.push(v.clone());
-            }
+        if let Some(v) = &e.to
+            && !recent.contains(v)
+            && recent.len() < opts.keep
+        {
+            recent.push(v.clone());
         }
     }
 
@@ -224,10 +225,10 @@ async fn plan(
         if age.is_none_or(|a| a < opts.grace) {
             why.push("in-grace");
         }
-        if let Some(min) = opts.older_than {
-            if age.is_none_or(|a| a < min) {
-                why.push("younger-than-cutoff");
-            }
+        if let Some(min) = opts.older_than
+            && age.is_none_or(|a| a < min)
+        {
+            why.push("younger-than-cutoff");
         }
         if why.is_empty() {
             doomed.push((v, s, born, objects));

@@ -152,16 +152,16 @@ impl State {
         let mut next = self.clone();
         next.known_good.retain(|v| v != to);
         next.reverted.retain(|v| v != to);
-        if let Some(cur) = &self.version {
-            if cur != to {
-                if action == Action::Revert {
-                    if !next.reverted.contains(cur) {
-                        next.reverted.push(cur.clone());
-                        next.reverted.sort();
-                    }
-                } else {
-                    next.known_good.insert(0, cur.clone());
+        if let Some(cur) = &self.version
+            && cur != to
+        {
+            if action == Action::Revert {
+                if !next.reverted.contains(cur) {
+                    next.reverted.push(cur.clone());
+                    next.reverted.sort();
                 }
+            } else {
+                next.known_good.insert(0, cur.clone());
             }
         }
         next.known_good.truncate(KNOWN_GOOD_DEPTH);
