@@ -13,10 +13,23 @@ pub async fn query(ds: &Dataset, at: &At, sql: &str) -> Result<(Resolved, Vec<Re
     let (resolved, sealed) = resolve::resolve(ds, at).await?;
     let ctx = SessionContext::new();
     crate::table::register(&ctx, ds.name().as_str(), ds, &sealed)?;
-    let df = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| Error::input(format!("query: {}", first_line(&e.to_string()))))?;
+    let df = ctx.sql(sql).await.map_err(|e| {
+        // A hint where one helps: the table's name and columns.
+        let columns: Vec<String> = sealed
+            .manifest
+            .schema
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(sealed.manifest.partition_keys.iter().cloned())
+            .collect();
+        Error::input(format!(
+            "query: {}; the table is {} with columns {}",
+            first_line(&e.to_string()).trim_end_matches('.'),
+            ds.name(),
+            columns.join(", ")
+        ))
+    })?;
     let batches = df
         .collect()
         .await
