@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::gates::ks::{self, KsResult, Walk};
+use crate::gates::ks::{KsResult, Walk};
 use crate::gates::ks_gate::ECDF_POINTS;
 use crate::gates::run::{Probe, Side};
 use crate::gates::sort::{key, sort_f64, unkey};
@@ -210,16 +210,8 @@ pub(crate) async fn ks(probe: &Probe<'_>, column: &str, budget: u64) -> Result<O
     let Some((d, location)) = walk.finish() else {
         return Ok(None);
     };
-    let (statistic, p_value, method) = ks::p_value(d, n1, n2);
     Ok(Some(Bounded {
-        ks: KsResult {
-            statistic,
-            p_value,
-            location,
-            n1,
-            n2,
-            method,
-        },
+        ks: KsResult::new(d, location, n1, n2),
         ecdf_a: ecdf_a.points,
         ecdf_b: ecdf_b.points,
         nans_a,

@@ -274,21 +274,29 @@ pub fn p_value(d: f64, n1: u64, n2: u64) -> (f64, f64, KsMethod) {
     (d, clip01(prob), method)
 }
 
+impl KsResult {
+    /// The result for statistic `d` reached at `location` with sample sizes `n1`, `n2`: the
+    /// p-value (and the statistic it reports) as [`p_value`] computes them.
+    pub fn new(d: f64, location: f64, n1: u64, n2: u64) -> KsResult {
+        let (statistic, p_value, method) = p_value(d, n1, n2);
+        KsResult {
+            statistic,
+            p_value,
+            location,
+            n1,
+            n2,
+            method,
+        }
+    }
+}
+
 /// Convenience: statistic and p-value of two ascending-sorted, NaN-free
 /// slices (see [`statistic_sorted`] and [`p_value`]). `None` if either is
 /// empty.
 pub fn ks_2samp_sorted(a: &[f64], b: &[f64]) -> Option<KsResult> {
     let (d, location) = statistic_sorted(a, b)?;
     let (n1, n2) = (a.len() as u64, b.len() as u64);
-    let (statistic, p_value, method) = p_value(d, n1, n2);
-    Some(KsResult {
-        statistic,
-        p_value,
-        location,
-        n1,
-        n2,
-        method,
-    })
+    Some(KsResult::new(d, location, n1, n2))
 }
 
 /// Survival function of the one-sample two-sided KS distribution,
