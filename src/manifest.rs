@@ -41,6 +41,10 @@ pub struct Manifest {
     pub schema: SchemaInfo,
     /// The Hive partition keys of the files, in path order; empty when unpartitioned.
     pub partition_keys: Vec<String>,
+    /// The declared type of each partition key of a partitioned dataset (`date`, `int`, `string`):
+    /// readers type the partition columns by it. Absent: every value is a string.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partition_types: BTreeMap<String, crate::partition::KeyType>,
     pub partitions: Vec<PartitionSummary>,
     pub files: Vec<FileEntry>,
     /// Producer metadata (`--meta model=churn-v1.14`): travels with the data.

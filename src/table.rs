@@ -25,12 +25,28 @@ use object_store::path::Path;
 
 use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
+use crate::partition::KeyType;
 
 #[derive(Debug, Clone)]
 struct TableFile {
     path: Path,
     size: u64,
-    partition_values: Vec<String>,
+    partition_values: Vec<ScalarValue>,
+}
+
+/// A partition value as its declared type (a manifest's values were checked at publish; a value
+/// that does not parse is a corrupt manifest).
+fn typed(key: &str, v: String, t: KeyType) -> Result<ScalarValue> {
+    let bad = || Error::Corrupt(format!("partition {key}={v:?} is not a {t:?}"));
+    Ok(match t {
+        KeyType::String => ScalarValue::Utf8(Some(v)),
+        KeyType::Int => ScalarValue::Int64(Some(v.parse().map_err(|_| bad())?)),
+        KeyType::Date => {
+            let d = chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| bad())?;
+            let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch");
+            ScalarValue::Date32(Some((d - epoch).num_days() as i32))
+        }
+    })
 }
 
 /// The files of one sealed version, as a table.
@@ -52,9 +68,17 @@ impl VersionTable {
             .iter()
             .filter(|k| file_schema.field_with_name(k).is_err())
             .collect();
+        let type_of = |k: &str| m.partition_types.get(k).copied().unwrap_or_default();
         let parts: Vec<FieldRef> = keys
             .iter()
-            .map(|k| Arc::new(Field::new(k.as_str(), DataType::Utf8, true)))
+            .map(|k| {
+                let t = match type_of(k) {
+                    KeyType::String => DataType::Utf8,
+                    KeyType::Date => DataType::Date32,
+                    KeyType::Int => DataType::Int64,
+                };
+                Arc::new(Field::new(k.as_str(), t, true))
+            })
             .collect();
         let files = m
             .files
@@ -65,8 +89,11 @@ impl VersionTable {
                     size: f.size,
                     partition_values: keys
                         .iter()
-                        .map(|k| f.partition.get(*k).cloned().unwrap_or_default())
-                        .collect(),
+                        .map(|k| {
+                            let v = f.partition.get(*k).cloned().unwrap_or_default();
+                            typed(k, v, type_of(k))
+                        })
+                        .collect::<Result<_>>()?,
                 })
             })
             .collect::<Result<_>>()?;
@@ -147,12 +174,7 @@ impl TableProvider for VersionTable {
                 e_tag: None,
                 version: None,
             })
-            .with_partition_values(
-                f.partition_values
-                    .iter()
-                    .map(|v| ScalarValue::Utf8(Some(v.clone())))
-                    .collect(),
-            );
+            .with_partition_values(f.partition_values.clone());
             if let Some(pf) = filter_partitioned_file(pf, &part_filters, &part_schema)? {
                 files.push(pf);
             }

@@ -206,6 +206,11 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                 bytes: 0,
                 schema: SchemaInfo::from_arrow(&sources.schema)?,
                 partition_keys: sources.partition_keys.clone(),
+                partition_types: opts
+                    .partitioning
+                    .as_ref()
+                    .map(|p| p.keys.iter().map(|k| (k.clone(), p.key_type(k))).collect())
+                    .unwrap_or_default(),
                 partitions: Vec::new(),
                 files,
                 meta: opts.meta.clone(),
@@ -406,6 +411,29 @@ async fn carry_forward(
             ds.name(),
             m.partition_keys.join(", "),
             p.keys.join(", ")
+        )));
+    }
+    // Carried values keep the types they were published under: a change of type rewrites every
+    // partition.
+    let declared: std::collections::BTreeMap<String, partition::KeyType> =
+        p.keys.iter().map(|k| (k.clone(), p.key_type(k))).collect();
+    let retyped = if m.partition_types.is_empty() {
+        m.files.iter().find_map(|f| {
+            p.keys
+                .iter()
+                .find(|k| {
+                    let v = f.partition.get(*k).map(String::as_str).unwrap_or_default();
+                    partition::check_value(k, v, p.key_type(k)).is_err()
+                })
+                .map(|k| format!("{k}={}", f.partition.get(k).cloned().unwrap_or_default()))
+        })
+    } else {
+        (m.partition_types != declared).then(|| format!("{:?}", m.partition_types))
+    };
+    if let Some(what) = retyped {
+        return Err(Error::input(format!(
+            "the current version of {} ({parent}) does not have the declared partition types ({what}): publish every partition with --full",
+            ds.name()
         )));
     }
     let columns = |cols: &mut dyn Iterator<Item = (String, String)>| -> Vec<(String, String)> {

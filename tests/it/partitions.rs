@@ -240,6 +240,20 @@ fn seven_nights_replace_one_revert_one_then_gc() {
         format!("date={}", night(2))
     );
 
+    // `query` sees the declared type: date is a DATE, and filters on it prune partitions.
+    let q: Value = ok_json(&lastgood(
+        dir,
+        &root,
+        &[
+            "query",
+            "daily",
+            "SELECT arrow_typeof(date) AS t, count(*) AS n FROM daily WHERE date = DATE '2026-11-18' GROUP BY 1",
+            "--json",
+        ],
+    ));
+    assert_eq!(q[0]["t"], "Date32", "{q}");
+    assert_eq!(q[0]["n"].as_u64(), Some(expected[&night(4)]));
+
     // resolve --partition narrows to one night's files.
     let r: Value = ok_json(&lastgood(
         dir,
