@@ -289,54 +289,22 @@ impl<'a> Probe<'a> {
         if columns.is_empty() {
             return Ok(());
         }
-        let what = || {
-            format!(
-                "reading {} of {}",
-                columns
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                side.table()
-            )
-        };
-        let q = format!(
-            "SELECT {} FROM {}",
-            columns
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", "),
-            side.table()
-        );
-        let df = self
-            .ctx
-            .sql(&q)
-            .await
-            .map_err(|e| Error::datafusion(what(), e))?;
-        let mut stream = df
-            .execute_stream()
-            .await
-            .map_err(|e| Error::datafusion(what(), e))?;
+        let names: Vec<String> = columns.iter().map(|c| (*c).clone()).collect();
         let rows = self.rows(side).unwrap_or(0) as usize;
         let mut values: Vec<Vec<f64>> = columns.iter().map(|_| Vec::with_capacity(rows)).collect();
         let mut nans = vec![0u64; columns.len()];
-        let bar = crate::progress::Bar::new(side.table(), rows as u64, crate::progress::Unit::Rows);
-        while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| Error::datafusion(what(), e))?;
-            bar.inc(batch.num_rows() as u64);
-            for (i, out) in values.iter_mut().enumerate() {
-                let f = to_f64(batch.column(i))?;
-                let before = out.len();
-                if f.null_count() == 0 {
-                    out.extend(f.values().iter().copied().filter(|v| !v.is_nan()));
-                } else {
-                    out.extend(f.iter().flatten().filter(|v| !v.is_nan()));
-                }
-                let non_null = f.len() - f.null_count();
-                nans[i] += (non_null - (out.len() - before)) as u64;
+        self.scan_f64(side, &names, |i, f| {
+            let out = &mut values[i];
+            let before = out.len();
+            if f.null_count() == 0 {
+                out.extend(f.values().iter().copied().filter(|v| !v.is_nan()));
+            } else {
+                out.extend(f.iter().flatten().filter(|v| !v.is_nan()));
             }
-        }
+            let non_null = f.len() - f.null_count();
+            nans[i] += (non_null - (out.len() - before)) as u64;
+        })
+        .await?;
         let sorted = futures::future::try_join_all(
             values
                 .into_iter()
@@ -375,6 +343,28 @@ impl<'a> Probe<'a> {
         columns: &[String],
         mut f: impl FnMut(usize, f64),
     ) -> Result<Vec<u64>> {
+        let mut nans = vec![0; columns.len()];
+        self.scan_f64(side, columns, |i, a| {
+            for v in a.iter().flatten() {
+                if v.is_nan() {
+                    nans[i] += 1;
+                } else {
+                    f(i, v);
+                }
+            }
+        })
+        .await?;
+        Ok(nans)
+    }
+
+    /// One scan of one side decoding only `columns`, each batch's columns as f64 (timestamps and
+    /// dates as their integer value): `f(column index, values)`. Shows a progress bar.
+    async fn scan_f64(
+        &self,
+        side: Side,
+        columns: &[String],
+        mut f: impl FnMut(usize, &Float64Array),
+    ) -> Result<()> {
         let what = || format!("reading {} of {}", columns.join(", "), side.table());
         let q = format!(
             "SELECT {} FROM {}",
@@ -399,22 +389,14 @@ impl<'a> Probe<'a> {
             self.rows(side).unwrap_or(0),
             crate::progress::Unit::Rows,
         );
-        let mut nans = vec![0; columns.len()];
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| Error::datafusion(what(), e))?;
             bar.inc(batch.num_rows() as u64);
-            for (i, n) in nans.iter_mut().enumerate() {
-                let a = to_f64(batch.column(i))?;
-                for v in a.iter().flatten() {
-                    if v.is_nan() {
-                        *n += 1;
-                    } else {
-                        f(i, v);
-                    }
-                }
+            for i in 0..columns.len() {
+                f(i, &to_f64(batch.column(i))?);
             }
         }
-        Ok(nans)
+        Ok(())
     }
 
     /// The histograms of every KS column that does not fit the memory limit, both sides, one scan
