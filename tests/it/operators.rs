@@ -105,9 +105,23 @@ fn freeze_seals_and_gates_but_never_promotes_and_revert_still_works() {
     ));
     assert_eq!(r["to"], pa["version"]);
 
-    let o = lastgood(cwd, &root, &["unfreeze", "churn", "--reason", "resolved"]);
+    let o: Value = ok_json(&lastgood(
+        cwd,
+        &root,
+        &["unfreeze", "churn", "--reason", "resolved", "--json"],
+    ));
+    assert_eq!(
+        (o["action"].as_str(), o["changed"].as_bool()),
+        (Some("unfreeze"), Some(true))
+    );
+    assert!(o["state"]["frozen"].is_null(), "{o}");
+    let o = lastgood(cwd, &root, &["unfreeze", "churn"]);
     assert_eq!(code(&o), 0);
-    assert!(stdout(&o).contains("not frozen"));
+    assert!(
+        stdout(&o).contains("not frozen") && stdout(&o).contains("already so"),
+        "{}",
+        stdout(&o)
+    );
     // The same publish again: the sealed version is reused and promoted now.
     let (code_c, pc2) = publish_json(cwd, &root, &c, &[]);
     assert_eq!(code_c, 0);
@@ -223,6 +237,16 @@ fn pin_shows_in_versions_and_gc_plans_in_human_and_json() {
     ));
     assert_eq!(u["changed"], true);
     assert!(u["state"]["pinned"].is_null(), "{u}");
+    let human = stdout(&lastgood(cwd, &root, &["pin", "churn", &ids[2]]));
+    assert!(
+        human.contains(&format!(
+            "{} of churn is pinned: gc keeps it (history #",
+            ids[2]
+        )),
+        "{human}"
+    );
+    let human = stdout(&lastgood(cwd, &root, &["unpin", "churn", &ids[2]]));
+    assert!(human.contains("is not pinned"), "{human}");
 }
 
 #[test]
@@ -230,6 +254,14 @@ fn init_infer_query_and_duckdb_resolve() {
     let t = tempfile::tempdir().unwrap();
     let cwd = t.path();
     let sample = data(cwd, "sample", 1000, 2, 1, Variant::Good);
+    let demo = bin()
+        .current_dir(cwd)
+        .args(["demo-data", "demo", "--rows", "500", "--json"])
+        .output()
+        .unwrap();
+    let demo: Vec<Value> = serde_json::from_slice(&demo.stdout).unwrap();
+    assert_eq!(demo.len(), 4);
+    assert!(cwd.join("demo/wed-drift/part-00000.parquet").is_file());
     let o = bin()
         .current_dir(cwd)
         .args(["init", "churn", "--sample", sample.to_str().unwrap()])
