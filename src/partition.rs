@@ -126,18 +126,19 @@ impl Partitioning {
 
 /// Checks one value against its declared type.
 pub fn check_value(key: &str, value: &str, t: KeyType) -> Result<()> {
+    // Canonical forms only (`7`, not `07` or `+7`): equal values are equal strings, so a partition
+    // is never stored twice under two spellings.
     let ok = match t {
         KeyType::String => true,
-        KeyType::Date => {
-            value.len() == 10 && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok()
-        }
-        KeyType::Int => value.parse::<i64>().is_ok(),
+        KeyType::Date => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .is_ok_and(|d| d.format("%Y-%m-%d").to_string() == value),
+        KeyType::Int => value.parse::<i64>().is_ok_and(|n| n.to_string() == value),
     };
     if ok {
         Ok(())
     } else {
         Err(Error::input(format!(
-            "partition {key}={value:?} is not a {}",
+            "partition {key}={value:?} is not a {} in canonical form",
             match t {
                 KeyType::String => "string",
                 KeyType::Date => "date (YYYY-MM-DD)",
@@ -281,6 +282,14 @@ mod tests {
         assert!(check_value("date", "21/11/2026", KeyType::Date).is_err());
         check_value("n", "-3", KeyType::Int).unwrap();
         assert!(check_value("n", "3.5", KeyType::Int).is_err());
+        for not_canonical in ["07", "+7", "-0"] {
+            assert!(
+                check_value("n", not_canonical, KeyType::Int).is_err(),
+                "{not_canonical}"
+            );
+        }
+        assert!(check_value("date", "+202-11-21", KeyType::Date).is_err());
+        assert!(check_value("date", "2026-1-21", KeyType::Date).is_err());
     }
 
     #[test]

@@ -109,7 +109,7 @@ async fn one(spec: &GateSpec, g: &Ks, probe: &Probe<'_>, c: &str) -> GateResult 
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => return error_result(spec, Some(c), e),
         };
-        if !probe.fits(2) {
+        if !probe.keep_sorted {
             probe.evict(c);
         }
         for (side, v) in [("candidate", &a), ("baseline", &b)] {

@@ -60,6 +60,9 @@ pub(crate) struct Probe<'a> {
     nans: Mutex<HashMap<(Side, String), u64>>,
     /// How many values may be held sorted at once ([`super::bounded`]).
     pub budget: u64,
+    /// Every KS column's sorted values fit at once (and were read up front); otherwise each KS gate
+    /// forgets its column's values when done.
+    pub keep_sorted: bool,
     histograms: Mutex<HashMap<String, (super::bounded::Histogram, super::bounded::Histogram)>>,
 }
 
@@ -98,6 +101,7 @@ impl<'a> Probe<'a> {
             sorted: Mutex::new(HashMap::new()),
             nans: Mutex::new(HashMap::new()),
             budget: super::bounded::values_budget(super::bounded::memory_limit()?),
+            keep_sorted: false,
             histograms: Mutex::new(HashMap::new()),
         })
     }
@@ -482,7 +486,7 @@ pub async fn evaluate(
     purpose: &str,
 ) -> Result<Report> {
     let started = Instant::now();
-    let probe = Probe::new(ds, candidate, baseline)?;
+    let mut probe = Probe::new(ds, candidate, baseline)?;
     // Every column a KS gate will compare, read and sorted up front in one pass per side.
     if baseline.is_some() && candidate.manifest.rows > 0 {
         let mut ks_columns: Vec<String> = Vec::new();
@@ -505,6 +509,7 @@ pub async fn evaluate(
         // A failure here shows up again, per column, in the KS gate's own results. Beyond the
         // memory limit, each KS gate reads its column alone (or in key ranges).
         if probe.fits(ks_columns.len()) {
+            probe.keep_sorted = true;
             let _ = probe.prefetch(&ks_columns).await;
         } else if !probe.fits(1) {
             let _ = probe.prefetch_histograms(&ks_columns).await;

@@ -196,6 +196,18 @@ pub async fn revert_partitions(
                 sm.version
             )));
         }
+        // The new version keeps the current one's partition types: the values taken must have them.
+        for f in sm.files.iter().filter(|f| partition::matches(f, sel)) {
+            for (k, t) in &cm.partition_types {
+                let v = f.partition.get(k).map(String::as_str).unwrap_or_default();
+                partition::check_value(k, v, *t).map_err(|e| {
+                    Error::input(format!(
+                        "{} cannot give {label} back: {e} (the current version's partition types); use another --to",
+                        sm.version
+                    ))
+                })?;
+            }
+        }
         let good: Vec<FileEntry> = sm
             .files
             .iter()

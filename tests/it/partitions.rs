@@ -361,7 +361,100 @@ fn files_must_match_the_declared_partitioning() {
         2,
         "is not a date",
     );
+    fails_with(
+        &lastgood(
+            dir,
+            &root,
+            &["publish", "daily", s, "--partition", "date=2026-1-5"],
+        ),
+        2,
+        "canonical form",
+    );
     assert!(!root.join("daily").exists(), "nothing written");
+}
+
+/// Typed partitions stay readable: a partition revert cannot bring back values of another type.
+#[test]
+fn partition_types_hold_across_reverts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let root = dir.join("lake");
+    let src = data(dir, "n", 500, 1, 1, Variant::Good);
+    let s = src.to_str().unwrap();
+    let config = |types: &str| {
+        std::fs::write(
+            dir.join("lastgood.toml"),
+            format!("[datasets.nums]\npartition_by = [\"n\"]\n{types}"),
+        )
+        .unwrap()
+    };
+    config("");
+    let v1: Value = ok_json(&lastgood(
+        dir,
+        &root,
+        &["publish", "nums", s, "--partition", "n=x", "--json"],
+    ));
+    config("partition_types = { n = \"int\" }\n");
+    // Carrying the untyped `n=x` forward under the int type is refused; --full rewrites all.
+    fails_with(
+        &lastgood(dir, &root, &["publish", "nums", s, "--partition", "n=1"]),
+        2,
+        "does not have the declared partition types",
+    );
+    fails_with(
+        &lastgood(
+            dir,
+            &root,
+            &["publish", "nums", s, "--partition", "n=01", "--full"],
+        ),
+        2,
+        "canonical form",
+    );
+    ok_json::<Value>(&lastgood(
+        dir,
+        &root,
+        &[
+            "publish",
+            "nums",
+            s,
+            "--partition",
+            "n=1",
+            "--full",
+            "--json",
+        ],
+    ));
+    let q: Value = ok_json(&lastgood(
+        dir,
+        &root,
+        &[
+            "query",
+            "nums",
+            "SELECT arrow_typeof(n) AS t FROM nums LIMIT 1",
+            "--json",
+        ],
+    ));
+    assert_eq!(q[0]["t"], "Int64");
+    fails_with(
+        &lastgood(
+            dir,
+            &root,
+            &[
+                "pointer",
+                "revert",
+                "nums",
+                "--partition",
+                "n=x",
+                "--to",
+                v1["version"].as_str().unwrap(),
+                "--reason",
+                "r",
+            ],
+        ),
+        2,
+        "cannot give n=x back",
+    );
+    let doctor = lastgood(dir, &root, &["doctor", "nums"]);
+    assert_eq!(code(&doctor), 0, "{}", stdout(&doctor));
 }
 
 fn report_scope(root: &Path, publish: &Value) -> Value {
