@@ -208,37 +208,34 @@ pub struct LogEntry {
 impl LogEntry {
     /// The versions whose partitions a partition revert replaced (empty otherwise).
     pub fn replaced(&self) -> Vec<VersionId> {
-        if self.action != Action::Revert {
-            return Vec::new();
-        }
-        self.detail
-            .as_ref()
-            .and_then(|d| d.get("partitions"))
-            .and_then(|d| d.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| p.get("replaced").and_then(|v| v.as_str()))
-                    .filter_map(|s| VersionId::new(s).ok())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.detail_ids(Action::Revert, "partitions", Some("replaced"))
     }
 
     /// The versions a `gc` entry lists as deleted (empty for other actions).
     pub fn deleted(&self) -> Vec<VersionId> {
-        if self.action != Action::Gc {
+        self.detail_ids(Action::Gc, "deleted", None)
+    }
+
+    /// Version ids in `detail[list]` of an entry of `action`: the items themselves, or each item's
+    /// `field`. Items that are not version ids are skipped.
+    fn detail_ids(&self, action: Action, list: &str, field: Option<&str>) -> Vec<VersionId> {
+        if self.action != action {
             return Vec::new();
         }
-        self.detail
+        let items = self
+            .detail
             .as_ref()
-            .and_then(|d| d.get("deleted"))
-            .and_then(|d| d.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().and_then(|s| VersionId::new(s).ok()))
-                    .collect()
+            .and_then(|d| d.get(list))
+            .and_then(|d| d.as_array());
+        items
+            .into_iter()
+            .flatten()
+            .filter_map(|item| match field {
+                Some(f) => item.get(f),
+                None => Some(item),
             })
-            .unwrap_or_default()
+            .filter_map(|v| v.as_str().and_then(|s| VersionId::new(s).ok()))
+            .collect()
     }
 
     pub fn to_bytes(&self) -> bytes::Bytes {
