@@ -28,6 +28,15 @@ impl Dataset {
         Dataset { store, layout }
     }
 
+    /// The error for a dataset that does not exist under the root (exit 2).
+    pub fn not_found(&self) -> Error {
+        Error::NotFound(format!(
+            "dataset {} not found at {}",
+            self.name(),
+            self.store.display()
+        ))
+    }
+
     pub fn name(&self) -> &DatasetName {
         self.layout.dataset()
     }

@@ -343,6 +343,9 @@ async fn run(cli: Cli) -> Result<Done> {
                 full: a.full,
             };
             let out = publish::publish(&ds, &env.ctx, opts).await?;
+            for why in &out.ignored {
+                eprintln!("lastgood: warning: {why}");
+            }
             let text = render(json, quiet, &out, output::publish);
             if let Some(why) = &out.frozen {
                 return Ok(Done {

@@ -157,7 +157,7 @@ impl Manifest {
         self.rows = self.files.iter().map(|f| f.rows).sum();
         self.bytes = self.files.iter().map(|f| f.size).sum();
         self.partitions = summarize_partitions(&self.files);
-        self.content_hash = content_hash_of(&self.files);
+        self.content_hash = content_hash_of(&self.files, &self.partition_types);
         self
     }
 
@@ -217,7 +217,10 @@ pub fn checksum(bytes: &[u8]) -> String {
 }
 
 /// The content hash of a set of files: their paths within the version and their checksums.
-pub fn content_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub fn content_hash<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    types: &BTreeMap<String, crate::partition::KeyType>,
+) -> String {
     let mut pairs: Vec<_> = files.into_iter().collect();
     pairs.sort();
     let mut h = blake3::Hasher::new();
@@ -225,6 +228,19 @@ pub fn content_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
         h.update(rel.as_bytes());
         h.update(b"\t");
         h.update(sum.as_bytes());
+        h.update(b"\n");
+    }
+    // Readers type partition columns by these, so a changed type is other content. `string` is
+    // what an undeclared type means, so it adds nothing (hashes of untyped datasets are unchanged).
+    // A NUL never occurs in a path: these lines cannot be mistaken for a file's.
+    for (key, t) in types
+        .iter()
+        .filter(|(_, t)| **t != crate::partition::KeyType::String)
+    {
+        h.update(b"\0type\t");
+        h.update(key.as_bytes());
+        h.update(b"\t");
+        h.update(t.as_str().as_bytes());
         h.update(b"\n");
     }
     format!("blake3:{}", h.finalize().to_hex())
@@ -258,11 +274,15 @@ pub fn summarize_partitions(files: &[FileEntry]) -> Vec<PartitionSummary> {
 
 /// The content hash of a version's files: their places within a version (below `data/`, wherever
 /// they are stored) and their checksums.
-pub fn content_hash_of(files: &[FileEntry]) -> String {
+pub fn content_hash_of(
+    files: &[FileEntry],
+    types: &BTreeMap<String, crate::partition::KeyType>,
+) -> String {
     content_hash(
         files
             .iter()
             .map(|f| (crate::partition::logical_path(&f.path), f.checksum.as_str())),
+        types,
     )
 }
 
@@ -289,12 +309,38 @@ mod tests {
 
     #[test]
     fn content_hash_ignores_order() {
-        let a = content_hash([("a.parquet", "blake3:1"), ("b.parquet", "blake3:2")]);
-        let b = content_hash([("b.parquet", "blake3:2"), ("a.parquet", "blake3:1")]);
+        use crate::partition::KeyType;
+        let none = BTreeMap::new();
+        let a = content_hash(
+            [("a.parquet", "blake3:1"), ("b.parquet", "blake3:2")],
+            &none,
+        );
+        let b = content_hash(
+            [("b.parquet", "blake3:2"), ("a.parquet", "blake3:1")],
+            &none,
+        );
         assert_eq!(a, b);
         assert_ne!(
             a,
-            content_hash([("a.parquet", "blake3:2"), ("b.parquet", "blake3:1")])
+            content_hash(
+                [("a.parquet", "blake3:2"), ("b.parquet", "blake3:1")],
+                &none
+            )
+        );
+        // A declared type is part of the content; `string` is the undeclared default.
+        let typed = |t| BTreeMap::from([("n".to_string(), t)]);
+        let files = [("n=7/a.parquet", "blake3:1")];
+        assert_eq!(
+            content_hash(files, &none),
+            content_hash(files, &typed(KeyType::String))
+        );
+        assert_ne!(
+            content_hash(files, &typed(KeyType::String)),
+            content_hash(files, &typed(KeyType::Int))
+        );
+        assert_ne!(
+            content_hash(files, &typed(KeyType::Int)),
+            content_hash(files, &typed(KeyType::Date))
         );
     }
 }

@@ -37,6 +37,17 @@ pub enum KeyType {
     Int,
 }
 
+impl KeyType {
+    /// The name used in configs and manifests.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            KeyType::String => "string",
+            KeyType::Date => "date",
+            KeyType::Int => "int",
+        }
+    }
+}
+
 /// What the gates of a partitioned publish compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -58,7 +58,7 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
     let mut repaired = Vec::new();
 
     // 1-2. The log, replayed.
-    let head = pointer::read_head(ds).await?;
+    let head = pointer::read_existing_head(ds).await?;
     let entries: Vec<(u64, EntryRead)> = futures::stream::iter(1..=head.seq)
         .map(|seq| async move { (seq, pointer::read_entry(ds, seq).await) })
         .buffered(16)

@@ -44,6 +44,7 @@ impl MarkOutcome {
 
 pub async fn freeze(ds: &Dataset, ctx: &Context, reason: &str) -> Result<MarkOutcome> {
     require_reason(reason)?;
+    pointer::read_existing_head(ds).await?;
     let (entry, changed) = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
         if head.state().frozen.is_some() {
             return Ok(None);

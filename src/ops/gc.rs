@@ -117,7 +117,7 @@ struct Doomed {
 
 pub async fn gc(ds: &Dataset, ctx: &Context, opts: &GcOptions) -> Result<GcOutcome> {
     let now = ctx.now();
-    let head = pointer::read_head(ds).await?;
+    let head = pointer::read_existing_head(ds).await?;
     let state = head.state();
     let history = pointer::history(ds, None).await?;
     let plan = plan(ds, &state, &history, now, opts).await?;

@@ -92,6 +92,10 @@ pub struct PublishOutcome {
     /// Why a judged version was not promoted: the dataset is frozen (exit 4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frozen: Option<String>,
+    /// What this run asked to record that the already sealed version does not carry (`--meta`,
+    /// `--message` of an idempotent re-run): said, since a sealed manifest never changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }
 
 /// `content/<hash>.json`: which version holds this content.
@@ -124,13 +128,17 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
     if let Some(p) = &opts.partitioning {
         let values: Vec<&partition::Values> = touched.iter().collect();
         p.check_files(&sources.partition_keys, &values, ds.name().as_str())?;
-        if let Some(k) = p
-            .keys
-            .iter()
-            .find(|k| sources.schema.field_with_name(k).is_ok())
-        {
+        // Case-insensitive: engines that read Hive folders (DuckDB) match names so, and would
+        // silently replace the column's values with the folder's.
+        let clash = sources.schema.fields().iter().find_map(|f| {
+            p.keys
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(f.name()))
+                .map(|k| (f.name(), k))
+        });
+        if let Some((col, k)) = clash {
             return Err(Error::input(format!(
-                "the files have a column {k}, which is a partition key of {}: partition values come from the folders (date=…/), drop the column",
+                "the files have a column {col}, which names the partition key {k} of {}: partition values come from the folders ({k}=…/), drop or rename the column",
                 ds.name()
             )));
         }
@@ -149,6 +157,11 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         .iter()
         .map(|f| (f.rel.clone(), f.checksum.clone()))
         .collect();
+    let partition_types: BTreeMap<String, partition::KeyType> = opts
+        .partitioning
+        .as_ref()
+        .map(|p| p.keys.iter().map(|k| (k.clone(), p.key_type(k))).collect())
+        .unwrap_or_default();
     let content_hash = manifest::content_hash(
         new_files
             .iter()
@@ -158,6 +171,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                     .iter()
                     .map(|f| (partition::logical_path(&f.path), f.checksum.as_str())),
             ),
+        &partition_types,
     );
 
     let id = match &opts.version {
@@ -206,11 +220,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                 bytes: 0,
                 schema: SchemaInfo::from_arrow(&sources.schema)?,
                 partition_keys: sources.partition_keys.clone(),
-                partition_types: opts
-                    .partitioning
-                    .as_ref()
-                    .map(|p| p.keys.iter().map(|k| (k.clone(), p.key_type(k))).collect())
-                    .unwrap_or_default(),
+                partition_types: partition_types.clone(),
                 partitions: Vec::new(),
                 files,
                 meta: opts.meta.clone(),
@@ -225,6 +235,28 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
 
     // Written after the seal, and again by any re-run that finds it missing (an interrupted run).
     mark_content(ds, &sealed.manifest).await?;
+
+    // A sealed manifest never changes: what this run asked to record differently is said, not
+    // silently dropped.
+    let ignored = if created {
+        Vec::new()
+    } else {
+        not_recorded(&id, &sealed.manifest, &opts)
+    };
+    // No rewind: content the pointer already left (Monday's files published again after Tuesday)
+    // does not move consumers back. Going back on purpose is `pointer set`.
+    if !created && pointer::left_behind(ds, &head, &id).await? {
+        let mut msg = format!(
+            "{} already held this content as {id} and has moved on to {}; a re-publish does not go back: `lastgood pointer set {} {id} --reason …` does, on purpose",
+            ds.name(),
+            show(head.version()),
+            ds.name()
+        );
+        if !ignored.is_empty() {
+            msg.push_str(&format!(" ({})", ignored.join("; ")));
+        }
+        return Err(Error::Refused(msg));
+    }
 
     let mut outcome = PublishOutcome {
         dataset: ds.name().to_string(),
@@ -253,6 +285,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         carried_files: carried.len(),
         scope: None,
         frozen: None,
+        ignored,
     };
 
     const JUDGEMENTS: u32 = 3;
@@ -512,6 +545,29 @@ pub(crate) async fn mark_content(ds: &Dataset, m: &Manifest) -> Result<()> {
         )
         .await?;
     Ok(())
+}
+
+/// The `--meta` and `--message` of this run that the sealed version `id` does not carry.
+fn not_recorded(id: &VersionId, m: &Manifest, opts: &PublishOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    let meta: Vec<String> = opts
+        .meta
+        .iter()
+        .filter(|(k, v)| m.meta.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if !meta.is_empty() {
+        out.push(format!(
+            "--meta {} not recorded: {id} was sealed before with other meta",
+            meta.join(",")
+        ));
+    }
+    if opts.message.is_some() && opts.message != m.message {
+        out.push(format!(
+            "--message not recorded: {id} was sealed before with another message"
+        ));
+    }
+    out
 }
 
 fn show(v: Option<&VersionId>) -> String {

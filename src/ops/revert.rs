@@ -38,7 +38,7 @@ pub async fn revert(
         ds.require(to).await?;
         to_failed_gates = crate::ops::set::gates_failed(ds, to, force).await?;
     }
-    let first = pointer::read_head(ds).await?;
+    let first = pointer::read_existing_head(ds).await?;
     let bad = first.version().cloned().ok_or_else(|| {
         Error::Refused(format!(
             "nothing to revert: the pointer of {} has never moved",
@@ -225,7 +225,7 @@ pub async fn revert_partitions(
     }
     files.sort_by(|a, b| partition::logical_path(&a.path).cmp(partition::logical_path(&b.path)));
 
-    let content_hash = manifest::content_hash_of(&files);
+    let content_hash = manifest::content_hash_of(&files, &cm.partition_types);
     let mut created = false;
     let target = if content_hash == cm.content_hash {
         // Already so (a re-run of `--to`): nothing to move.

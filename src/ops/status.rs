@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pointer::{self, LogEntry};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,11 +56,7 @@ pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
     };
     let Some(e) = &head.entry else {
         if ds.version_ids().await?.is_empty() {
-            return Err(Error::NotFound(format!(
-                "dataset {} not found at {}",
-                ds.name(),
-                ds.store.display()
-            )));
+            return Err(ds.not_found());
         }
         return Ok(status);
     };

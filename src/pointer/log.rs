@@ -311,9 +311,46 @@ pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
     Ok(())
 }
 
+/// Whether the pointer held `v` before and has since left it for another version (not reverted:
+/// a reverted version has its own refusal). The state remembers the newest
+/// [`KNOWN_GOOD_DEPTH`](entry::KNOWN_GOOD_DEPTH) such versions; when that list is full, older moves
+/// are looked up in the log itself.
+pub async fn left_behind(ds: &Dataset, head: &Head, v: &VersionId) -> Result<bool> {
+    let state = head.state();
+    if state.version.as_ref() == Some(v) || state.is_reverted(v) {
+        return Ok(false);
+    }
+    if state.known_good.contains(v) {
+        return Ok(true);
+    }
+    if state.known_good.len() < entry::KNOWN_GOOD_DEPTH {
+        return Ok(false);
+    }
+    let moved_to = |e: &LogEntry| e.action.moves() && e.to.as_ref() == Some(v);
+    let mut older = futures::stream::iter((1..=head.seq).rev())
+        .map(|seq| async move { read_entry(ds, seq).await })
+        .buffered(16);
+    while let Some(e) = older.next().await {
+        if e?.is_some_and(|(e, _)| moved_to(&e)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The head of an existing dataset's log. A dataset with neither a log entry nor a version folder
+/// is a name that does not exist (exit 2): commands that read or mark a dataset never create one.
+pub async fn read_existing_head(ds: &Dataset) -> Result<Head> {
+    let head = read_head(ds).await?;
+    if head.seq == 0 && ds.version_ids().await?.is_empty() {
+        return Err(ds.not_found());
+    }
+    Ok(head)
+}
+
 /// The newest `limit` entries, newest first.
 pub async fn history(ds: &Dataset, limit: Option<u64>) -> Result<Vec<LogEntry>> {
-    let head = read_head(ds).await?;
+    let head = read_existing_head(ds).await?;
     let oldest = match limit {
         Some(n) => head.seq.saturating_sub(n.saturating_sub(1)).max(1),
         None => 1,

@@ -312,10 +312,11 @@ pub async fn concurrent_moves(store: Store) {
 pub async fn refusals(store: Store) {
     let tmp = tempfile::tempdir().unwrap();
     let ds = ds(store);
+    // A dataset that does not exist is a name that does not exist (exit 2), not a policy.
     let err = revert::revert(&ds, &ctx(), None, "why", false)
         .await
         .unwrap_err();
-    assert_eq!(err.exit_code(), 4, "{err}");
+    assert_eq!(err.exit_code(), 2, "{err}");
     let src = data(tmp.path(), "a", 10, 1, 1, Variant::Good);
     publish(&ds, &ctx(), opts(&src)).await.unwrap();
     let err = revert::revert(&ds, &ctx(), None, "why", false)

@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod gates;
 mod ks_fixtures;
+mod lifecycle;
 mod operators;
 mod partitions;
 mod readme;
