@@ -9,8 +9,11 @@
 //!    are reported, not counted as problems.
 //! 4. The pointer file: present, parsing, and naming the head's seq and version.
 //!
-//! `--repair` rewrites a missing or stale pointer file from the log's head; nothing else is ever
-//! changed, and no data is deleted.
+//! `--repair` rewrites a missing or stale pointer file from the log's head as it is when the repair
+//! is written (never from the head doctor read at its start, never to a position older than the
+//! file's own); nothing else is ever changed, and no data is deleted. A log whose head readers
+//! refuse (a pointer file past the log, an entry that does not follow the one before) is replayed
+//! from its positions alone and reported.
 
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -57,8 +60,16 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
     let mut problems = Vec::new();
     let mut repaired = Vec::new();
 
-    // 1-2. The log, replayed.
-    let head = pointer::read_existing_head(ds).await?;
+    // 1-2. The log, replayed: from the head its positions show, when readers refuse the head (a
+    // pointer file past the log, an entry that does not follow the one before).
+    let head = match pointer::read_existing_head(ds).await {
+        Ok(head) => head,
+        Err(Error::Corrupt(why)) => {
+            problems.push(problem("log", "head", why));
+            pointer::scan_head(ds).await?
+        }
+        Err(e) => return Err(e),
+    };
     let entries: Vec<(u64, EntryRead)> = futures::stream::iter(1..=head.seq)
         .map(|seq| async move { (seq, pointer::read_entry(ds, seq).await) })
         .buffered(16)
@@ -196,39 +207,43 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
 
     // 4. The pointer file.
     if let Some(entry) = head.entry.as_ref().filter(|e| e.state.version.is_some()) {
-        let stale = match ds.store.get(&ds.layout.pointer_file()).await? {
-            None => Some("missing".to_string()),
+        let (stale, ahead) = match ds.store.get(&ds.layout.pointer_file()).await? {
+            None => (Some("missing".to_string()), false),
             Some(b) => match PointerFile::parse(&b, ds.name()) {
-                Err(e) => Some(e.to_string()),
+                Err(e) => (Some(e.to_string()), false),
                 Ok(p) if p.seq != entry.seq || Some(&p.version) != entry.state.version.as_ref() => {
-                    Some(format!(
-                        "names {} (entry {}) but the log's head is entry {}",
-                        p.version, p.seq, entry.seq
-                    ))
+                    (
+                        Some(format!(
+                            "names {} (entry {}) but the log's head is entry {}",
+                            p.version, p.seq, entry.seq
+                        )),
+                        p.seq > entry.seq,
+                    )
                 }
-                Ok(_) => None,
+                Ok(_) => (None, false),
             },
         };
-        if let Some(why) = stale {
-            if repair {
-                if let Some(v) = &entry.state.version {
-                    let target = ds.require(v).await?;
-                    let pf = PointerFile::new(ds, entry, &target.manifest, &target.checksum)?;
-                    ds.store
-                        .overwrite(&ds.layout.pointer_file(), pf.to_bytes())
-                        .await?;
-                    repaired.push(format!(
-                        "pointer file rewritten from entry {} ({why})",
-                        entry.seq
-                    ));
-                }
-            } else {
-                problems.push(problem(
-                    "pointer_file",
-                    "pointer.json",
-                    format!("{why}; `lastgood doctor --repair` rewrites it"),
-                ));
-            }
+        match stale {
+            // Past the log: entries were lost; moving consumers back is never a repair.
+            Some(why) if ahead => problems.push(problem(
+                "pointer_file",
+                "pointer.json",
+                format!("{why}: the log lost its newest entries (deleted?); not repaired"),
+            )),
+            // From the head as it is now, not as it was when doctor started: a move that landed
+            // meanwhile is never undone.
+            Some(why) if repair => match pointer::sync_pointer_file(ds, &head).await {
+                Ok(()) => repaired.push(format!(
+                    "pointer file rewritten from the log's head ({why})"
+                )),
+                Err(e) => problems.push(problem("pointer_file", "pointer.json", e)),
+            },
+            Some(why) => problems.push(problem(
+                "pointer_file",
+                "pointer.json",
+                format!("{why}; `lastgood doctor --repair` rewrites it"),
+            )),
+            None => {}
         }
     }
 

@@ -86,6 +86,9 @@ async fn find_head(ds: &Dataset, mut lo: u64) -> Result<u64> {
 }
 
 /// Reads the head of the log: pointer file (hint), the entry at the hint, a probe past it.
+///
+/// The pointer file is written after its entry, so the entry it names must exist: when it does not
+/// (the newest entries deleted), readers refuse rather than move consumers back.
 pub async fn read_head(ds: &Dataset) -> Result<Head> {
     let hint = match ds.store.get(&ds.layout.pointer_file()).await? {
         Some(bytes) => PointerFile::parse(&bytes, ds.name())
@@ -93,21 +96,84 @@ pub async fn read_head(ds: &Dataset) -> Result<Head> {
             .unwrap_or(0),
         None => 0,
     };
-    let mut known = None;
-    if hint > 0 {
-        known = read_entry(ds, hint).await?;
+    if hint == 0 {
+        return Ok(advance(ds, 0, None).await?.unwrap_or_default());
     }
-    let start = if known.is_some() { hint } else { 0 };
-    let seq = find_head(ds, start).await?;
+    let (entry, checksum) = read_entry(ds, hint).await?.ok_or_else(|| {
+        Error::Corrupt(format!(
+            "the pointer file of {} names log entry {hint}, which is missing: the log lost its newest entries (deleted?); nothing was changed: restore them, `lastgood doctor {}` shows the log",
+            ds.name(),
+            ds.name()
+        ))
+    })?;
+    Ok(advance(ds, hint, Some(checksum.clone()))
+        .await?
+        .unwrap_or(Head {
+            seq: hint,
+            entry: Some(entry),
+            checksum: Some(checksum),
+        }))
+}
+
+/// The head past position `from` (whose entry's checksum is `from_sum`), or `None` when there is
+/// nothing past it. Every entry past `from` must follow the one before it (`prev`), so an entry
+/// that is not part of the log — a stray written beyond a gap, an edited one — is never adopted.
+/// From nothing (`from` 0), the head's own link is checked.
+async fn advance(ds: &Dataset, from: u64, from_sum: Option<String>) -> Result<Option<Head>> {
+    let seq = find_head(ds, from).await?;
+    if seq == from {
+        return Ok(None);
+    }
+    let missing = |s: u64| {
+        Error::Corrupt(format!(
+            "log entry {s} of {} is missing below entry {seq}: the log has a gap; `lastgood doctor {}` shows it",
+            ds.name(),
+            ds.name()
+        ))
+    };
+    let link = |s: u64| async move {
+        Ok::<_, Error>(read_entry(ds, s).await?.ok_or_else(|| missing(s))?.1)
+    };
+    let (first, mut prev) = match from_sum {
+        Some(sum) => (from + 1, Some(sum)),
+        None if from > 0 => (from + 1, Some(link(from).await?)),
+        None if seq > 1 => (seq, Some(link(seq - 1).await?)),
+        None => (seq, None),
+    };
+    let mut entries = futures::stream::iter(first..=seq)
+        .map(|s| async move { (s, read_entry(ds, s).await) })
+        .buffered(16);
+    let mut head = None;
+    while let Some((s, e)) = entries.next().await {
+        let (e, sum) = e?.ok_or_else(|| missing(s))?;
+        if prev.is_some() && e.prev != prev {
+            return Err(Error::Corrupt(format!(
+                "log entry {s} of {} does not follow entry {} (its prev is not that entry's checksum): a stray or edited entry is never adopted; `lastgood doctor {}` shows it",
+                ds.name(),
+                s - 1,
+                ds.name()
+            )));
+        }
+        prev = Some(sum.clone());
+        head = Some(Head {
+            seq: s,
+            entry: Some(e),
+            checksum: Some(sum),
+        });
+    }
+    Ok(head)
+}
+
+/// The head as the log's positions alone show it, trusting no pointer file and checking no link:
+/// for doctor, which reports what [`read_head`] refuses.
+pub async fn scan_head(ds: &Dataset) -> Result<Head> {
+    let seq = find_head(ds, 0).await?;
     if seq == 0 {
         return Ok(Head::default());
     }
-    let (entry, checksum) = match known {
-        Some(k) if seq == hint => k,
-        _ => read_entry(ds, seq)
-            .await?
-            .ok_or_else(|| Error::Corrupt(format!("log entry {seq} of {} vanished", ds.name())))?,
-    };
+    let (entry, checksum) = read_entry(ds, seq)
+        .await?
+        .ok_or_else(|| Error::Corrupt(format!("log entry {seq} of {} vanished", ds.name())))?;
     Ok(Head {
         seq,
         entry: Some(entry),
@@ -250,7 +316,7 @@ where
             let head = Head {
                 seq: entry.seq,
                 entry: Some(entry.clone()),
-                checksum: None,
+                checksum: Some(crate::manifest::checksum(&entry.to_bytes())),
             };
             sync_pointer_file(ds, &head).await?;
             return Ok((entry, true));
@@ -279,19 +345,32 @@ async fn write_pointer_file(ds: &Dataset, entry: &LogEntry, target: &Sealed) -> 
 /// writer rewrites the pointer file it checks the next position, so the last writer to touch the
 /// file always writes the newest head. Also repairs a stale file left by a crash.
 pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
-    let mut seq = known.seq;
-    let mut current_file_seq = match ds.store.get(&ds.layout.pointer_file()).await? {
+    let current_file = match ds.store.get(&ds.layout.pointer_file()).await? {
         Some(b) => PointerFile::parse(&b, ds.name()).ok().map(|p| p.seq),
         None => None,
     };
+    let mut file_seq = current_file;
+    let mut head = known.clone();
     for _ in 0..MAX_ATTEMPTS {
-        let head_seq = find_head(ds, seq).await?;
-        if current_file_seq == Some(head_seq) || head_seq == 0 {
-            return Ok(());
+        if let Some(newer) = advance(ds, head.seq, head.checksum.clone()).await? {
+            head = newer;
         }
-        let (entry, _) = read_entry(ds, head_seq).await?.ok_or_else(|| {
-            Error::Corrupt(format!("log entry {head_seq} of {} vanished", ds.name()))
-        })?;
+        let Some(entry) = head.entry.clone() else {
+            return Ok(());
+        };
+        match file_seq {
+            // Written after its entry, the file is never ahead of the log, unless entries were
+            // deleted: never "repair" it backwards.
+            Some(f) if f > head.seq => {
+                return Err(Error::Corrupt(format!(
+                    "the pointer file of {} names log entry {f}, past the log's head {}: the log lost its newest entries (deleted?); nothing was changed",
+                    ds.name(),
+                    head.seq
+                )));
+            }
+            Some(f) if f == head.seq => return Ok(()),
+            _ => {}
+        }
         let Some(v) = entry.state.version.clone() else {
             return Ok(());
         };
@@ -305,8 +384,7 @@ pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
             )
             .await?;
         write_pointer_file(ds, &entry, &target).await?;
-        current_file_seq = Some(head_seq);
-        seq = head_seq;
+        file_seq = Some(head.seq);
     }
     Ok(())
 }

@@ -17,6 +17,6 @@ mod log;
 pub use entry::{Action, Frozen, KNOWN_GOOD_DEPTH, LogEntry, State};
 pub use file::{PointerFile, PointerFileEntry};
 pub use log::{
-    Head, Move, commit, history, left_behind, read_entry, read_existing_head, read_head,
+    Head, Move, commit, history, left_behind, read_entry, read_existing_head, read_head, scan_head,
     sync_pointer_file,
 };

@@ -491,6 +491,124 @@ pub async fn gc_keeps_what_is_protected(store: Store) {
     assert_eq!(r.to.as_deref(), Some("v4"));
 }
 
+/// Issue 12, defect 8: `doctor --repair` running while a revert lands never moves the pointer file
+/// back to the head doctor read at its start.
+pub async fn doctor_repair_never_rewinds_the_pointer_file(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = ds(store.clone());
+    for i in 1..=2 {
+        let src = data(tmp.path(), &format!("n{i}"), 20, 1, i, Variant::Good);
+        let mut o = opts(&src);
+        o.version = Some(v(&format!("n{i}")));
+        publish(&plain, &ctx(), o).await.unwrap();
+    }
+    // A stale pointer file (as a crash between log entry and pointer file leaves it): repair due.
+    let pf = plain.layout.pointer_file();
+    let mut stale: lastgood::pointer::PointerFile =
+        serde_json::from_slice(&plain.store.get(&pf).await.unwrap().unwrap()).unwrap();
+    stale.seq = 1;
+    stale.version = v("n1");
+    plain.store.overwrite(&pf, stale.to_bytes()).await.unwrap();
+
+    let (paused, hold) = crate::util::PauseStore::wrap(&store);
+    let doctor_ds = ds(paused);
+    let doctor = tokio::spawn(async move { lastgood::ops::doctor::doctor(&doctor_ds, true).await });
+    hold.reached().await;
+    // Doctor has read the head (n2, entry 2) and is verifying files: a revert lands now.
+    let r = revert::revert(&plain, &ctx(), None, "n2 is bad", false)
+        .await
+        .unwrap();
+    assert_eq!((r.to.as_deref(), r.seq), (Some("n1"), 3));
+    hold.go();
+    doctor.await.unwrap().unwrap();
+    let pf: lastgood::pointer::PointerFile =
+        serde_json::from_slice(&plain.store.get(&pf).await.unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (pf.version.as_str(), pf.seq),
+        ("n1", 3),
+        "the revert stands"
+    );
+}
+
+/// Issue 12, defect 10: a deleted newest entry does not roll the pointer file back, and a stray
+/// entry beyond a gap is never adopted when the gap fills; doctor reports both.
+pub async fn log_tampering_is_never_adopted(store: Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    for i in 1..=3 {
+        let src = data(tmp.path(), &format!("n{i}"), 20, 1, i, Variant::Good);
+        let mut o = opts(&src);
+        o.version = Some(v(&format!("n{i}")));
+        publish(&ds, &ctx(), o).await.unwrap();
+    }
+    let pf_path = ds.layout.pointer_file();
+    let pointer = || async {
+        let b = ds.store.get(&pf_path).await.unwrap().unwrap();
+        let p: lastgood::pointer::PointerFile = serde_json::from_slice(&b).unwrap();
+        (p.version.to_string(), p.seq)
+    };
+
+    // The newest entry deleted: readers refuse (exit 2) instead of rewinding consumers to entry 2.
+    let e3 = ds
+        .store
+        .get(&ds.layout.log_entry(3))
+        .await
+        .unwrap()
+        .unwrap();
+    ds.store.delete(&ds.layout.log_entry(3)).await.unwrap();
+    let err = status::show(&ds).await.unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+    assert!(err.to_string().contains("entry 3"), "{err}");
+    assert_eq!(pointer().await, ("n3".to_string(), 3), "not rolled back");
+    let report = lastgood::ops::doctor::doctor(&ds, true).await.unwrap();
+    assert!(!report.ok, "doctor sees it");
+    assert_eq!(
+        pointer().await,
+        ("n3".to_string(), 3),
+        "repair never rewinds"
+    );
+    ds.store
+        .overwrite(&ds.layout.log_entry(3), e3.clone())
+        .await
+        .unwrap();
+    assert!(lastgood::ops::doctor::doctor(&ds, false).await.unwrap().ok);
+
+    // A stray entry at 5 (entry 3 replayed there, which would wipe the pin of entry 4) beyond the
+    // gap at 5's left: once a writer fills 4, nobody adopts 5.
+    let mut stray: lastgood::pointer::LogEntry = serde_json::from_slice(&e3).unwrap();
+    stray.seq = 5;
+    ds.store
+        .create(&ds.layout.log_entry(5), stray.to_bytes())
+        .await
+        .unwrap();
+    // The pin fills the gap at 4, and says what it found beyond.
+    let err = lastgood::ops::pin::pin(&ds, &ctx(), &v("n1"), Some("evidence"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+    assert!(err.to_string().contains("entry 5"), "{err}");
+    let (e4, _) = lastgood::pointer::read_entry(&ds, 4)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e4.state.pinned, [v("n1")]);
+    let err = status::show(&ds).await.unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+    assert!(err.to_string().contains("entry 5"), "{err}");
+    assert_eq!(
+        pointer().await.1,
+        4,
+        "the pointer file reflects entry 4, not the stray 5"
+    );
+    let report = lastgood::ops::doctor::doctor(&ds, false).await.unwrap();
+    assert!(!report.ok);
+    assert!(
+        report.problems.iter().any(|p| p.subject == "5"),
+        "{:?}",
+        report.problems
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -522,4 +640,6 @@ conformance!(
     refusals,
     stale_pointer_file_and_tampered_manifest,
     gc_keeps_what_is_protected,
+    doctor_repair_never_rewinds_the_pointer_file,
+    log_tampering_is_never_adopted,
 );

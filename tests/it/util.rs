@@ -169,3 +169,110 @@ pub fn python_with(module: &str) -> PathBuf {
     );
     python
 }
+
+/// A store wrapper that holds the first read of a data file (`…/data/…`) until the test says go:
+/// a command is paused at a known step (doctor verifying files) while another one runs.
+#[derive(Debug)]
+pub struct PauseStore {
+    inner: std::sync::Arc<dyn object_store::ObjectStore>,
+    paused: std::sync::atomic::AtomicBool,
+    reached: tokio::sync::Notify,
+    go: tokio::sync::Notify,
+}
+
+impl PauseStore {
+    /// `store` seen through the wrapper, and the wrapper to drive it.
+    pub fn wrap(store: &lastgood::Store) -> (lastgood::Store, std::sync::Arc<PauseStore>) {
+        let p = std::sync::Arc::new(PauseStore {
+            inner: store.object_store(),
+            paused: Default::default(),
+            reached: Default::default(),
+            go: Default::default(),
+        });
+        let wrapped =
+            lastgood::Store::with_store(p.clone(), store.base().clone(), store.store_url().clone());
+        (wrapped, p)
+    }
+
+    /// Waits until the paused command has reached its first data-file read.
+    pub async fn reached(&self) {
+        self.reached.notified().await
+    }
+
+    pub fn go(&self) {
+        self.go.notify_one()
+    }
+}
+
+impl std::fmt::Display for PauseStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PauseStore({})", self.inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::ObjectStore for PauseStore {
+    async fn put_opts(
+        &self,
+        location: &object_store::path::Path,
+        payload: object_store::PutPayload,
+        opts: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &object_store::path::Path,
+        opts: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &object_store::path::Path,
+        options: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        let first = location.as_ref().contains("/data/")
+            && !self.paused.swap(true, std::sync::atomic::Ordering::SeqCst);
+        if first {
+            self.reached.notify_one();
+            self.go.notified().await;
+        }
+        self.inner.get_opts(location, options).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: futures::stream::BoxStream<
+            'static,
+            object_store::Result<object_store::path::Path>,
+        >,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::path::Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> object_store::Result<object_store::ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+        options: object_store::CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
