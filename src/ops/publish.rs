@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
@@ -568,7 +568,8 @@ async fn clean_up_lost(
 }
 
 /// Uploads the data files, four at a time; an object already there must be this very file. The
-/// objects this run created are added to `created`.
+/// objects this run created are added to `created`; on a failure the uploads in flight still
+/// finish, so `created` is complete.
 async fn upload(
     ds: &Dataset,
     id: &VersionId,
@@ -605,7 +606,10 @@ async fn upload(
             Ok(())
         })
         .buffer_unordered(4)
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(())
+        // Every upload runs to its end, even after one failed: one dropped mid-request could land
+        // unrecorded in `created`.
+        .collect::<Vec<Result<()>>>()
+        .await
+        .into_iter()
+        .collect()
 }

@@ -9,7 +9,8 @@ precondition carried over, and answers the way the XML API does (200 with ``ETag
 ``x-goog-generation``, 412 when the precondition fails). The emulator has no XML-API multipart
 upload either: the proxy keeps the parts (initiate, put part, abort) and on "complete" uploads them
 joined, unconditionally, as GCS does. Every other request (GET, HEAD, DELETE, the XML list) is
-passed through unchanged.
+passed through unchanged, except that the emulator's 500 for a missing bucket becomes GCS's 404
+NoSuchBucket.
 
 What this proves, honestly: lastgood's logic on GCS *semantics* (create-if-absent decided by the
 server, one winner among racing writers, overwrite, read-after-write, list, delete), not that
@@ -24,6 +25,7 @@ import hashlib
 import http.client
 import http.server
 import json
+import os
 import re
 import threading
 import socketserver
@@ -35,14 +37,16 @@ UPSTREAM = ("127.0.0.1", 0)
 # XML-API multipart uploads in progress: upload id -> {part number: bytes}. The emulator has none.
 UPLOADS: dict[str, dict[int, bytes]] = {}
 LOCK = threading.Lock()
+VERBOSE = bool(os.environ.get("LASTGOOD_GCS_PROXY_LOG"))
 HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
 
 
 class Proxy(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args):  # quiet
-        pass
+    def log_message(self, fmt, *args):  # one line per request, in DIR/proxy.log
+        if VERBOSE:
+            sys.stderr.write(f"{self.command} {self.path} -> {fmt % args}\n")
 
     def _body(self) -> bytes:
         n = int(self.headers.get("Content-Length") or 0)
@@ -75,6 +79,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def _pass(self) -> None:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         status, hdrs, body = self._forward(self.command, self.path, headers, self._body())
+        if status == 500 and b"no bucket named" in body:
+            # The emulator answers a missing bucket with 500; GCS answers 404 NoSuchBucket.
+            status, body = 404, b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist.</Message></Error>"
         self._send(status, hdrs, body)
 
     do_GET = do_HEAD = _pass
@@ -85,7 +92,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         parts = url.path.lstrip("/").split("/", 1)
         if len(parts) != 2 or not parts[1]:
             return None
-        return parts[0], urllib.parse.unquote(parts[1]), urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        return urllib.parse.unquote(parts[0]), urllib.parse.unquote(parts[1]), urllib.parse.parse_qs(url.query, keep_blank_values=True)
 
     def do_PUT(self) -> None:
         t = self._target()
