@@ -97,7 +97,12 @@ fn set(k: &str) -> bool {
 }
 
 fn truthy(v: Option<String>) -> bool {
-    v.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"))
+    v.is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        )
+    })
 }
 
 /// `LASTGOOD_CLOUD_METADATA=true`: credentials may come from the cloud's instance metadata server.
@@ -109,11 +114,15 @@ const METADATA_HINT: &str =
     "or LASTGOOD_CLOUD_METADATA=true to take them from the instance metadata server";
 
 /// An endpoint that speaks plain HTTP needs the store's switch for it.
-fn check_http(endpoint: Option<String>, allowed: bool, switch: &str) -> std::result::Result<(), String> {
+fn check_http(
+    endpoint: Option<String>,
+    allowed: bool,
+    switch: &str,
+) -> std::result::Result<(), String> {
     match endpoint {
-        Some(e) if e.trim().to_ascii_lowercase().starts_with("http://") && !allowed => Err(format!(
-            "the endpoint {e} is plain HTTP: set {switch}=true to allow it"
-        )),
+        Some(e) if e.trim().to_ascii_lowercase().starts_with("http://") && !allowed => Err(
+            format!("the endpoint {e} is plain HTTP: set {switch}=true to allow it"),
+        ),
         _ => Ok(()),
     }
 }
@@ -181,7 +190,9 @@ fn open_azure(url: &Url) -> std::result::Result<object_store::azure::MicrosoftAz
         || has(K::AccessKey)
         || has(K::SasKey)
         || has(K::Token)
-        || (has(K::ClientId) && has(K::AuthorityId) && (has(K::ClientSecret) || has(K::FederatedTokenFile)))
+        || (has(K::ClientId)
+            && has(K::AuthorityId)
+            && (has(K::ClientSecret) || has(K::FederatedTokenFile)))
         || truthy(b.get_config_value(&K::UseAzureCli))
         || truthy(b.get_config_value(&K::SkipSignature))
         || has(K::FabricSessionToken);
@@ -251,7 +262,11 @@ struct Definite {
 
 impl std::fmt::Display for Definite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Server returned non-2xx status code: {} {}", self.status, self.reason)?;
+        write!(
+            f,
+            "Server returned non-2xx status code: {} {}",
+            self.status, self.reason
+        )?;
         match self.body.trim() {
             "" => Ok(()),
             b => write!(f, ": {}", b.chars().take(300).collect::<String>()),
@@ -342,6 +357,9 @@ mod tests {
         assert_eq!(answered_status(&d), Some(501));
         let e = std::io::Error::other("Server returned non-2xx status code: 400 Bad Request: no");
         assert_eq!(answered_status(&e), Some(400));
-        assert_eq!(answered_status(&std::io::Error::other("connection reset")), None);
+        assert_eq!(
+            answered_status(&std::io::Error::other("connection reset")),
+            None
+        );
     }
 }

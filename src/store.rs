@@ -143,9 +143,7 @@ impl Store {
             _ => {}
         }
         let Some(cloud) = crate::cloud::open(display, &url)? else {
-            return Err(Error::input(format!(
-                "root {display}: not a local path"
-            )));
+            return Err(Error::input(format!("root {display}: not a local path")));
         };
         Ok(Store {
             inner: cloud.store,

@@ -119,7 +119,9 @@ fn missing_credentials_are_bad_input_without_metadata_requests() {
     let t = tempfile::tempdir().unwrap();
     let cwd = t.path();
     let meta = Stub::start(404);
-    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+    // (root, variables, what the message names)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "s3://bucket/lake",
             vec![
@@ -168,7 +170,12 @@ fn missing_credentials_are_bad_input_without_metadata_requests() {
         ("LASTGOOD_CLOUD_METADATA", "true".into()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let o = lg_clean(cwd, "az://container/lake", &["pointer", "show", "churn"], &env);
+    let o = lg_clean(
+        cwd,
+        "az://container/lake",
+        &["pointer", "show", "churn"],
+        &env,
+    );
     assert_ne!(code(&o), 0);
     assert!(meta.hits() > 0, "LASTGOOD_CLOUD_METADATA=true asks it");
 }
@@ -185,7 +192,10 @@ fn plain_http_endpoint_needs_allow_http() {
         &[
             ("AZURE_STORAGE_ACCOUNT_NAME", "devstoreaccount1"),
             ("AZURE_STORAGE_ACCOUNT_KEY", "a2V5"),
-            ("AZURE_STORAGE_ENDPOINT", "http://127.0.0.1:9/devstoreaccount1"),
+            (
+                "AZURE_STORAGE_ENDPOINT",
+                "http://127.0.0.1:9/devstoreaccount1",
+            ),
         ],
     );
     fails_with(&o, 2, "AZURE_ALLOW_HTTP=true");
@@ -279,44 +289,49 @@ fn definite_answers_are_not_retried() {
 }
 
 /// A bucket or container that does not exist: exit 2 with the same message on a list (versions)
-/// and on a write (publish).
-fn missing_bucket(root: &str) {
+/// and, with `write`, on a write (publish).
+fn missing_bucket(root: &str, write: bool) {
     let t = tempfile::tempdir().unwrap();
     let cwd = t.path();
     let src = data(cwd, "src", 50, 1, 1, Variant::Good);
-    for args in [
-        vec!["versions", "churn"],
-        vec!["publish", "churn", src.to_str().unwrap()],
-    ] {
-        fails_with(&lg(cwd, root, &args), 2, "does not exist");
+    fails_with(&lg(cwd, root, &["versions", "churn"]), 2, "does not exist");
+    if write {
+        let o = lg(cwd, root, &["publish", "churn", src.to_str().unwrap()]);
+        fails_with(&o, 2, "does not exist");
     }
 }
 
-/// The same root on the other side of the bucket: `s3://lastgood-test/x` → `s3://no-such-bucket-…/x`.
+/// The same root in a bucket that does not exist: `s3://lastgood-test/x` → `s3://no-such-bucket-<nanos>/x`.
 fn other_bucket(root: &str) -> String {
     let (scheme, rest) = root.split_once("://").unwrap();
     let path = rest.split_once('/').map(|(_, p)| p).unwrap_or("");
-    format!("{scheme}://no-such-bucket-17/{path}")
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{scheme}://no-such-bucket-{nanos}/{path}")
 }
 
 #[test]
 fn s3_missing_bucket_is_bad_input() {
+    // Lists only: SeaweedFS creates a missing bucket on the first write of an admin identity
+    // (AWS answers 404 NoSuchBucket, which lastgood turns into the same exit 2 as on a list).
     if let Some(root) = s3_root("nobucket") {
-        missing_bucket(&other_bucket(&root));
+        missing_bucket(&other_bucket(&root), false);
     }
 }
 
 #[test]
 fn azure_missing_container_is_bad_input() {
     if let Some(root) = cloud_root(Cloud::Azure, "nocontainer") {
-        missing_bucket(&other_bucket(&root));
+        missing_bucket(&other_bucket(&root), true);
     }
 }
 
 #[test]
 fn gcs_missing_bucket_is_bad_input() {
     if let Some(root) = cloud_root(Cloud::Gcs, "nobucket") {
-        missing_bucket(&other_bucket(&root));
+        missing_bucket(&other_bucket(&root), true);
     }
 }
 
@@ -343,10 +358,18 @@ fn azure_url_forms_round_trip() {
     let p: PublishOutcome = ok_json(&lg(
         cwd,
         &forms[0],
-        &["publish", "churn", src.to_str().unwrap(), "--version", "v1", "--json"],
+        &[
+            "publish",
+            "churn",
+            src.to_str().unwrap(),
+            "--version",
+            "v1",
+            "--json",
+        ],
     ));
     assert!(
-        p.manifest.starts_with(&format!("{}/churn/versions/v1/", forms[0])),
+        p.manifest
+            .starts_with(&format!("{}/churn/versions/v1/", forms[0])),
         "{}",
         p.manifest
     );
@@ -355,7 +378,8 @@ fn azure_url_forms_round_trip() {
         assert_eq!(r.version, "v1", "{form}");
         for f in &r.files {
             assert!(
-                f.url.starts_with(&format!("{form}/churn/versions/v1/data/")),
+                f.url
+                    .starts_with(&format!("{form}/churn/versions/v1/data/")),
                 "{form}: {}",
                 f.url
             );

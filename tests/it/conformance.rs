@@ -550,7 +550,10 @@ pub async fn same_version_race_leaves_no_stray(store: Store) {
     let mut o = opts(&src);
     o.version = Some(v("sealed"));
     publish(&ds, &ctx(), o).await.unwrap();
-    let stray = ds.layout.resolve("versions/sealed/data/part-9.parquet").unwrap();
+    let stray = ds
+        .layout
+        .resolve("versions/sealed/data/part-9.parquet")
+        .unwrap();
     ds.store.create(&stray, "leftover".into()).await.unwrap();
     let report = lastgood::ops::doctor::doctor(&ds, false).await.unwrap();
     assert!(!report.ok);
