@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cloud;
 pub mod config;
 pub mod context;
 pub mod dataset;

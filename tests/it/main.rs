@@ -2,6 +2,7 @@
 //! and the on-store files against their JSON Schemas.
 
 mod cli;
+mod cloud;
 mod conformance;
 mod gates;
 mod ks_fixtures;

@@ -82,7 +82,42 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// The S3 root for a test: a fresh prefix in the bucket that tests/run.sh serves with SeaweedFS.
 /// Without it, CI fails loudly; a developer running one test by hand is told how to get it.
 pub fn s3_root(test: &str) -> Option<String> {
-    match std::env::var("LASTGOOD_TEST_S3") {
+    cloud_root(Cloud::S3, test)
+}
+
+/// The emulated clouds tests/run.sh starts, each announced by one variable naming its root.
+#[derive(Debug, Clone, Copy)]
+pub enum Cloud {
+    /// SeaweedFS (tests/s3/seaweedfs.sh).
+    S3,
+    /// Azurite (tests/azure/azurite.sh).
+    Azure,
+    /// fake-gcs-server behind tests/gcs/proxy.py (tests/gcs/fake-gcs.sh).
+    Gcs,
+}
+
+impl Cloud {
+    fn var(self) -> &'static str {
+        match self {
+            Cloud::S3 => "LASTGOOD_TEST_S3",
+            Cloud::Azure => "LASTGOOD_TEST_AZURE",
+            Cloud::Gcs => "LASTGOOD_TEST_GCS",
+        }
+    }
+
+    fn server(self) -> &'static str {
+        match self {
+            Cloud::S3 => "SeaweedFS",
+            Cloud::Azure => "Azurite",
+            Cloud::Gcs => "the GCS emulator",
+        }
+    }
+}
+
+/// A fresh root for `test` on an emulated cloud. Without the server's variable CI fails loudly;
+/// a developer running one test by hand is told how to get it.
+pub fn cloud_root(cloud: Cloud, test: &str) -> Option<String> {
+    match std::env::var(cloud.var()) {
         Ok(base) => {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -92,12 +127,16 @@ pub fn s3_root(test: &str) -> Option<String> {
         }
         Err(_) if std::env::var("CI").is_ok() => {
             panic!(
-                "LASTGOOD_TEST_S3 is not set: run the suite with `bash tests/run.sh`, which starts SeaweedFS"
+                "{} is not set: run the suite with `bash tests/run.sh`, which starts {}",
+                cloud.var(),
+                cloud.server()
             )
         }
         Err(_) => {
             eprintln!(
-                "NOT RUN: {test} needs the S3 server that `bash tests/run.sh` starts (LASTGOOD_TEST_S3)"
+                "NOT RUN: {test} needs {} that `bash tests/run.sh` starts ({})",
+                cloud.server(),
+                cloud.var()
             );
             None
         }
