@@ -19,6 +19,7 @@
 pub mod config;
 pub mod context;
 pub mod dataset;
+pub mod delta;
 pub mod error;
 pub mod faults;
 pub mod gates;

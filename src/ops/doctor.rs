@@ -8,9 +8,13 @@
 //!    BLAKE3 checksum the manifest says. Unsealed version folders (a publish in flight or interrupted)
 //!    are reported, not counted as problems.
 //! 4. The pointer file: present, parsing, and naming the head's seq and version.
+//! 5. The Delta projection, when on ([`crate::delta::check`]): a commit per entry up to the head,
+//!    each written by lastgood for its entry with the files the log implies, none beyond the head,
+//!    checkpoints where due. (The files it names are the manifests' files, verified in 3.)
 //!
-//! `--repair` rewrites a missing or stale pointer file from the log's head; nothing else is ever
-//! changed, and no data is deleted.
+//! `--repair` rewrites a missing or stale pointer file from the log's head, and writes the Delta
+//! commits and checkpoints the log implies that are missing; nothing else is ever changed, and no
+//! data is deleted.
 
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -23,7 +27,7 @@ use crate::pointer::{self, LogEntry, PointerFile, State};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Problem {
-    /// `log`, `version`, `file` or `pointer_file`.
+    /// `log`, `version`, `file`, `pointer_file` or `delta`.
     pub kind: String,
     pub subject: String,
     pub message: String,
@@ -231,6 +235,15 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
             }
         }
     }
+
+    // 5. The Delta projection.
+    let (findings, fixed) = crate::delta::check(ds, head.seq, repair).await?;
+    problems.extend(
+        findings
+            .into_iter()
+            .map(|f| problem("delta", f.subject, f.message)),
+    );
+    repaired.extend(fixed);
 
     Ok(DoctorReport {
         dataset: ds.name().to_string(),

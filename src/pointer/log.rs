@@ -202,6 +202,15 @@ where
                 None => (None, None),
             }
         };
+        // The Delta projection refuses a version it cannot represent, and is created before the
+        // first entry of a dataset that gets it.
+        crate::delta::before_entry(
+            ds,
+            head.seq,
+            target.as_ref().filter(|_| mv.action.moves()),
+            at,
+        )
+        .await?;
         let mut entry = LogEntry {
             format: entry::FORMAT.into(),
             format_version: entry::FORMAT_VERSION,
@@ -277,8 +286,24 @@ async fn write_pointer_file(ds: &Dataset, entry: &LogEntry, target: &Sealed) -> 
 
 /// Makes the pointer file reflect the log's head, if a newer entry exists than `known`: after a
 /// writer rewrites the pointer file it checks the next position, so the last writer to touch the
-/// file always writes the newest head. Also repairs a stale file left by a crash.
+/// file always writes the newest head. Also repairs a stale file left by a crash. Then the Delta
+/// projection is caught up to the same head, the same way ([`crate::delta::catch_up`]).
 pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
+    let head = sync_pointer_file_only(ds, known).await?;
+    crate::delta::catch_up(ds, head).await.map_err(|e| {
+        Error::io(
+            format!(
+                "the Delta projection of {} is behind its log (entry {head}); the next command or `lastgood doctor --repair` catches it up",
+                ds.name()
+            ),
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
+    Ok(())
+}
+
+/// The pointer file part of [`sync_pointer_file`]; returns the head it reached.
+async fn sync_pointer_file_only(ds: &Dataset, known: &Head) -> Result<u64> {
     let mut seq = known.seq;
     let mut current_file_seq = match ds.store.get(&ds.layout.pointer_file()).await? {
         Some(b) => PointerFile::parse(&b, ds.name()).ok().map(|p| p.seq),
@@ -287,13 +312,13 @@ pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
     for _ in 0..MAX_ATTEMPTS {
         let head_seq = find_head(ds, seq).await?;
         if current_file_seq == Some(head_seq) || head_seq == 0 {
-            return Ok(());
+            return Ok(head_seq);
         }
         let (entry, _) = read_entry(ds, head_seq).await?.ok_or_else(|| {
             Error::Corrupt(format!("log entry {head_seq} of {} vanished", ds.name()))
         })?;
         let Some(v) = entry.state.version.clone() else {
-            return Ok(());
+            return Ok(head_seq);
         };
         let target = ds
             .require_verified(
@@ -308,7 +333,7 @@ pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
         current_file_seq = Some(head_seq);
         seq = head_seq;
     }
-    Ok(())
+    Ok(seq)
 }
 
 /// The newest `limit` entries, newest first.

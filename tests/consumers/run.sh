@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb and pyarrow.
+# The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb and pyarrow; then
+# the Delta Lake projection read by pinned deltalake and polars (test_delta.py; on S3 too when
+# LASTGOOD_TEST_S3 is set, as tests/run.sh does).
 #
 #   bash tests/consumers/run.sh            # uses target/debug/lastgood (build it first)
 #   LASTGOOD_BIN=target/release/lastgood bash tests/consumers/run.sh
 #
 # Creates or reuses a venv at ~/.cache/lastgood/consumers-venv (override: CONSUMERS_VENV), installs
 # tests/consumers/requirements.txt into it (a no-op when already there), then runs
-# tests/consumers/test_recipes.py with that venv's python. Needs python3 (3.11 is what the pins are
+# tests/consumers/test_recipes.py and test_delta.py with that venv's python. Needs python3 (3.11 is what the pins are
 # checked on) and PyPI. A failed install fails the run: it is never skipped.
 set -euo pipefail
 
@@ -23,9 +25,11 @@ if [[ ! -x $venv/bin/python ]]; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt" \
   || die "pip install -r tests/consumers/requirements.txt failed (PyPI reachable? $venv intact? delete it to start over)"
-"$venv/bin/python" -c 'import duckdb, pyarrow' || die "duckdb/pyarrow do not import from $venv"
+"$venv/bin/python" -c 'import duckdb, pyarrow, deltalake, polars' \
+  || die "duckdb/pyarrow/deltalake/polars do not import from $venv"
 
 export PYTHONDONTWRITEBYTECODE=1  # the recipes are imported from examples/: leave no __pycache__ there
 export LASTGOOD_BIN=${LASTGOOD_BIN:-$repo/target/debug/lastgood}
 cd "$repo"
-exec "$venv/bin/python" "$here/test_recipes.py"
+"$venv/bin/python" "$here/test_recipes.py"
+exec "$venv/bin/python" "$here/test_delta.py"

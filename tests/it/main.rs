@@ -3,6 +3,7 @@
 
 mod cli;
 mod conformance;
+mod delta;
 mod gates;
 mod ks_fixtures;
 mod operators;
