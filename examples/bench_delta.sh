@@ -23,11 +23,11 @@ def open_ms(uri, runs=7):
     for _ in range(runs):
         t = time.perf_counter()
         dt = deltalake.DeltaTable(uri)
-        dt.files()
+        dt.file_uris()
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times), dt.version()
 
-print(f"deltalake {deltalake.__version__}, median of 7 opens (DeltaTable(uri) + files())\n")
+print(f"deltalake {deltalake.__version__}, median of 7 opens (DeltaTable(uri) + file_uris())\n")
 print("| moves | with checkpoints | JSON commits only |")
 print("|---|---|---|")
 for n in (10, 1000, 10000):

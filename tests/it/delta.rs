@@ -18,6 +18,7 @@ use crate::util::*;
 
 const VIEW: &str = r#"
 import deltalake, json, os, sys
+import pyarrow as pa
 uri, version = sys.argv[1], (None if sys.argv[2] == "-" else int(sys.argv[2]))
 so = {}
 if uri.startswith("s3://"):
@@ -27,7 +28,8 @@ if uri.startswith("s3://"):
           "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1")}
 dt = deltalake.DeltaTable(uri, storage_options=so, version=version)
 t = dt.to_pyarrow_table()
-print(json.dumps({"version": dt.version(), "files": sorted(dt.files()), "rows": t.num_rows,
+files = pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist()
+print(json.dumps({"version": dt.version(), "files": sorted(files), "rows": t.num_rows,
                   "columns": t.schema.names}))
 "#;
 
