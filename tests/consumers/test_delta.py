@@ -2,9 +2,10 @@
 
 Runs the real CLI (env LASTGOOD_BIN, default target/debug/lastgood) on a local lake and, when
 LASTGOOD_TEST_S3 is set (tests/run.sh starts SeaweedFS and sets it), on S3. After every step, both
-readers must return exactly the rows of the version the log's head names, as `lastgood query` reads
-them; at the end, Delta time travel to every version N must return the rows of log entry N. A Delta
-append and OPTIMIZE are refused. Plain Python, no pytest; usually run by tests/consumers/run.sh.
+readers must return exactly the rows of the version the log's head names (the files `lastgood
+resolve` lists, read with pyarrow), at Delta version = the head's seq; at the end, Delta time travel
+to every version N must return the rows of log entry N. A Delta append, OPTIMIZE and a forced VACUUM
+are refused. Plain Python, no pytest; usually run by tests/consumers/run.sh.
 
 The story (dataset `scores`): two good nights promoted; a drifted night rejected by the gates (the
 table does not move); a canary promoted and reverted (a RESTORE); frozen (an empty commit), a publish
@@ -29,6 +30,7 @@ from pathlib import Path
 import deltalake
 import polars as pl
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,10 +99,28 @@ class Lake:
         return doc or {}
 
     def rows_of(self, ds: str, version: str, cols: list[str]) -> list[tuple]:
-        """The rows of a version as lastgood itself reads them (DataFusion over its manifest)."""
-        rc, doc, err = self.lg("query", ds, f"SELECT {', '.join(cols)} FROM {ds}", "--version", version)
-        check(rc == 0, f"lastgood query {ds} --version {version}", err[:300])
-        return sorted(tuple(str(r[c]) if c == "date" else r[c] for c in cols) for r in (doc or []))
+        """The rows of a version: the files `lastgood resolve` lists, read with pyarrow, partition
+        values from the listing."""
+        rc, doc, err = self.lg("resolve", ds, "--version", version)
+        if not check(rc == 0 and doc, f"lastgood resolve {ds} --version {version}", err[:300]):
+            return []
+        rows = []
+        for f in doc["files"]:
+            url = f["url"]
+            if url.startswith("s3://"):
+                fs = pafs.S3FileSystem(
+                    endpoint_override=self.storage["AWS_ENDPOINT_URL"], scheme="http",
+                    access_key=self.storage["AWS_ACCESS_KEY_ID"],
+                    secret_key=self.storage["AWS_SECRET_ACCESS_KEY"], region=self.storage["AWS_REGION"])
+                path = url[len("s3://"):]
+            else:
+                fs, path = pafs.LocalFileSystem(), url[len("file://"):]
+            t = pq.read_table(path, filesystem=fs)
+            part = f.get("partition") or {}
+            data = [part[c] if c in part else None for c in cols]
+            columns = [[data[i]] * t.num_rows if c in part else t[c].to_pylist() for i, c in enumerate(cols)]
+            rows.extend(zip(*columns))
+        return sorted(rows)
 
 
 def delta_rows(lake: Lake, ds: str, cols: list[str], version: int | None = None) -> tuple[int, list[tuple]]:
