@@ -42,11 +42,14 @@ async fn main() -> lastgood::Result<()> {
         let t = std::time::Instant::now();
         let mut seq = lastgood::pointer::read_head(&ds).await?.seq;
         while seq < n {
-            let to = VersionId::new(if seq % 2 == 0 { "b" } else { "a" })?;
+            let to = VersionId::new(if seq % 2 == 0 { "a" } else { "b" })?;
             let out = lastgood::ops::set::set(&ds, &ctx, &to, "bench", true).await?;
             seq = out.seq;
         }
-        println!("moves{n}: {seq} entries in {:.1}s", t.elapsed().as_secs_f64());
+        println!(
+            "moves{n}: {seq} entries in {:.1}s",
+            t.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

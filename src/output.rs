@@ -660,7 +660,11 @@ pub fn delta_build(o: &lastgood::ops::delta::BuildOutcome) -> String {
         o.dataset,
         o.table,
         o.delta_version,
-        if o.turned_on { ", projection turned on" } else { "" },
+        if o.turned_on {
+            ", projection turned on"
+        } else {
+            ""
+        },
         o.commits_written,
         o.checkpoints_written
     )

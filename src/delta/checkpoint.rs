@@ -111,8 +111,8 @@ pub(super) async fn write(ds: &Dataset, v: u64, meta: &Metadata, at: &Position) 
     let adds = super::adds(ds, at.files.values().collect(), at.created_ms).await?;
     let num_adds = adds.len() as u64;
     rows.extend(adds.into_iter().map(Action::Add));
-    let bytes = encode(&rows)
-        .map_err(|e| Error::io(format!("encoding the Delta checkpoint {v}"), e))?;
+    let bytes =
+        encode(&rows).map_err(|e| Error::io(format!("encoding the Delta checkpoint {v}"), e))?;
     let size_in_bytes = bytes.len() as u64;
     let created = ds.store.create(&path, bytes.into()).await? == Put::Created;
     let last = LastCheckpoint {

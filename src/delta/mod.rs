@@ -65,7 +65,8 @@ pub fn refuse_unrepresentable(
     what: &str,
     schema: &arrow::datatypes::Schema,
 ) -> Result<()> {
-    schema::check(schema).map_err(|why| Error::Input(schema::refusal(ds.name().as_str(), what, &why)))
+    schema::check(schema)
+        .map_err(|why| Error::Input(schema::refusal(ds.name().as_str(), what, &why)))
 }
 
 /// Called by the pointer log before it writes entry `head + 1`: a move to a version Delta cannot
@@ -117,14 +118,19 @@ const ENGINE: &str = "lastgood";
 /// The Delta metadata of a sealed version: its schema and partition columns.
 pub(crate) fn metadata_of(ds: &Dataset, m: &Manifest) -> Result<Metadata> {
     let arrow = m.schema.to_arrow()?;
-    let s = schema::schema_string(&arrow, &m.partition_keys, &m.partition_types).map_err(|why| {
-        Error::Input(schema::refusal(
-            ds.name().as_str(),
-            &format!("version {}", m.version),
-            &why,
-        ))
-    })?;
-    Ok(Metadata::new(ds.name().as_str(), s, m.partition_keys.clone()))
+    let s =
+        schema::schema_string(&arrow, &m.partition_keys, &m.partition_types).map_err(|why| {
+            Error::Input(schema::refusal(
+                ds.name().as_str(),
+                &format!("version {}", m.version),
+                &why,
+            ))
+        })?;
+    Ok(Metadata::new(
+        ds.name().as_str(),
+        s,
+        m.partition_keys.clone(),
+    ))
 }
 
 /// The table at one log position: the files of the pointer's version (none when the pointer never
@@ -334,7 +340,9 @@ pub async fn catch_up(ds: &Dataset, log_head: u64) -> Result<CatchUp> {
         (p, m)
     };
     for k in d + 1..=log_head {
-        let (e, sum) = pointer::read_entry(ds, k).await?.ok_or_else(|| gap(ds, k))?;
+        let (e, sum) = pointer::read_entry(ds, k)
+            .await?
+            .ok_or_else(|| gap(ds, k))?;
         let cur = manifests.position(ds, e.state.version.as_ref()).await?;
         let actions = commit_of(ds, &e, &sum, &prev, &cur, meta.as_ref()).await?;
         if ds
@@ -415,7 +423,11 @@ pub struct Finding {
 /// for that entry (its `commitInfo.lastgood` names the entry's seq and checksum) and with exactly the
 /// removes and adds the log implies; no commit beyond the head; checkpoints where due. With
 /// `repair`, a projection behind the log and missing checkpoints are written; nothing is deleted.
-pub async fn check(ds: &Dataset, head_seq: u64, repair: bool) -> Result<(Vec<Finding>, Vec<String>)> {
+pub async fn check(
+    ds: &Dataset,
+    head_seq: u64,
+    repair: bool,
+) -> Result<(Vec<Finding>, Vec<String>)> {
     let mut findings = Vec::new();
     let mut repaired = Vec::new();
     let listing = ds.store.list(&ds.layout.delta_log_prefix()).await?;
@@ -519,7 +531,11 @@ async fn check_commit(
     let not_ours = |why: &str| Some(format!("not written by lastgood for log entry {k}: {why}"));
     let actions = match parse_commit(&bytes) {
         Ok(a) => a,
-        Err(why) => return Ok(not_ours(&format!("an action lastgood does not write ({why})"))),
+        Err(why) => {
+            return Ok(not_ours(&format!(
+                "an action lastgood does not write ({why})"
+            )));
+        }
     };
     let provenance = actions.iter().find_map(|a| match a {
         Action::CommitInfo(c) => c.lastgood.as_ref(),

@@ -157,11 +157,17 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot() {
         for (t, word) in [
-            (DataType::Timestamp(TimeUnit::Nanosecond, None), "nanoseconds"),
+            (
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                "nanoseconds",
+            ),
             (DataType::UInt32, "unsigned"),
             (DataType::Time64(TimeUnit::Microsecond), "Time64"),
             (DataType::Duration(TimeUnit::Second), "Duration"),
-            (DataType::Timestamp(TimeUnit::Microsecond, None), "time zone"),
+            (
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                "time zone",
+            ),
         ] {
             let s = Schema::new(vec![Field::new("x", t, true)]);
             let why = check(&s).unwrap_err();

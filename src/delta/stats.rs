@@ -74,7 +74,12 @@ async fn tail(
         .object_store()
         .get_ranges(path, &[from..size])
         .await
-        .map_err(|e| Error::store(format!("reading the footer of {}", ds.store.url_of(path)), e))?;
+        .map_err(|e| {
+            Error::store(
+                format!("reading the footer of {}", ds.store.url_of(path)),
+                e,
+            )
+        })?;
     Ok(got.pop().unwrap_or_default())
 }
 

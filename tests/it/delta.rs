@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, TimestampNanosecondArray, UInt32Array};
-use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::datatypes::{Field, Schema};
 use lastgood::ops::doctor::DoctorReport;
 use lastgood::synth::Variant;
 use lastgood::{Context, Dataset, DatasetName, Store, VersionId};
@@ -134,12 +134,18 @@ fn crash_between_entry_and_commit(root: &str) {
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let seen = view(root, &ds, None);
         let (head, files, _) = log_files(root, &ds, None);
-        assert_eq!(seen.version, head, "cut {n}: not caught up by the next command");
+        assert_eq!(
+            seen.version, head,
+            "cut {n}: not caught up by the next command"
+        );
         assert_eq!(seen.files, files);
         let report: DoctorReport = ok_json(&lg(cwd, root, &["doctor", &ds, "--json"]));
         assert!(report.ok, "cut {n}: {:?}", report.problems);
     }
-    assert!(lagged, "no cut fell between a log entry and its Delta commit");
+    assert!(
+        lagged,
+        "no cut fell between a log entry and its Delta commit"
+    );
 }
 
 #[test]
@@ -173,7 +179,11 @@ fn delta_doctor_finds_commits_lastgood_did_not_write() {
     let root = cwd.join("lake").display().to_string();
     for (v, seed) in [("v1", 1), ("v2", 2)] {
         let src = data(cwd, v, 300, 1, seed, Variant::Good);
-        let o = lg(cwd, &root, &["publish", "d", src.to_str().unwrap(), "--version", v]);
+        let o = lg(
+            cwd,
+            &root,
+            &["publish", "d", src.to_str().unwrap(), "--version", v],
+        );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
     }
     let o = lg(cwd, &root, &["pointer", "revert", "d", "--reason", "r"]);
@@ -198,7 +208,9 @@ fn delta_doctor_finds_commits_lastgood_did_not_write() {
     let r = doctor_json(cwd, &root, "d", false);
     let found = delta_problems(&r);
     assert!(
-        found.iter().any(|p| p.contains("00000000000000000004.json") && p.contains("beyond")),
+        found
+            .iter()
+            .any(|p| p.contains("00000000000000000004.json") && p.contains("beyond")),
         "{found:?}"
     );
     std::fs::remove_file(commit(4)).unwrap();
@@ -211,7 +223,10 @@ fn delta_doctor_finds_commits_lastgood_did_not_write() {
     std::fs::write(commit(2), edited).unwrap();
     let found = delta_problems(&doctor_json(cwd, &root, "d", false));
     assert!(
-        found.iter().any(|p| p.contains("00000000000000000002.json") && p.contains("not written by lastgood")),
+        found
+            .iter()
+            .any(|p| p.contains("00000000000000000002.json")
+                && p.contains("not written by lastgood")),
         "{found:?}"
     );
     std::fs::write(commit(2), &original).unwrap();
@@ -223,14 +238,24 @@ fn delta_doctor_finds_commits_lastgood_did_not_write() {
     assert!(found.iter().any(|p| p.contains("missing")), "{found:?}");
     let r = doctor_json(cwd, &root, "d", true);
     assert!(r.ok, "{:?}", r.problems);
-    assert_eq!(std::fs::read(commit(3)).unwrap(), head, "rebuilt byte for byte");
+    assert_eq!(
+        std::fs::read(commit(3)).unwrap(),
+        head,
+        "rebuilt byte for byte"
+    );
     assert!(doctor_json(cwd, &root, "d", false).ok);
 
     // A data file of the current version gone (a forced VACUUM): a `file` problem.
     let (_, files, _) = log_files(&root, "d", None);
     std::fs::remove_file(cwd.join("lake/d").join(&files[0])).unwrap();
     let r = doctor_json(cwd, &root, "d", false);
-    assert!(r.problems.iter().any(|p| p.kind == "file" && p.message == "missing"), "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.kind == "file" && p.message == "missing"),
+        "{:?}",
+        r.problems
+    );
 }
 
 /// Moves past 200: checkpoints at 100 and 200 and `_last_checkpoint`; deltalake reads the head from
@@ -242,7 +267,11 @@ fn delta_checkpoints_every_100_commits() {
     let root = cwd.join("lake").display().to_string();
     for (v, seed, files) in [("a", 1, 2), ("b", 2, 3)] {
         let src = data(cwd, v, 200, files, seed, Variant::Good);
-        let o = lg(cwd, &root, &["publish", "cp", src.to_str().unwrap(), "--version", v]);
+        let o = lg(
+            cwd,
+            &root,
+            &["publish", "cp", src.to_str().unwrap(), "--version", v],
+        );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
     }
     block_on(async {
@@ -286,8 +315,8 @@ fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
             .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
             .collect::<Vec<_>>(),
     ));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect())
-        .unwrap();
+    let batch =
+        RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let f = std::fs::File::create(path).unwrap();
     let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, None).unwrap();
@@ -321,31 +350,76 @@ fn delta_refuses_types_it_cannot_represent() {
     );
     let o = lg(cwd, &root, &["publish", "d", ns.to_str().unwrap()]);
     fails_with(&o, 2, "column \"at\"");
-    assert!(stderr(&o).contains("nanoseconds") && stderr(&o).contains("delta = false"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nanoseconds") && stderr(&o).contains("delta = false"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(stderr(&o).trim().lines().count(), 1);
     assert!(!cwd.join("lake/d/versions").exists(), "nothing sealed");
     let o = lg(cwd, &root, &["publish", "d", unsigned.to_str().unwrap()]);
     fails_with(&o, 2, "unsigned");
 
-    let o = lg(cwd, &root, &["init", "d", "--sample", ns.to_str().unwrap(), "--dir", "p1"]);
+    let o = lg(
+        cwd,
+        &root,
+        &["init", "d", "--sample", ns.to_str().unwrap(), "--dir", "p1"],
+    );
     fails_with(&o, 2, "column \"at\"");
     let o = lg(
         cwd,
         &root,
-        &["init", "d", "--sample", ns.to_str().unwrap(), "--dir", "p2", "--no-delta"],
+        &[
+            "init",
+            "d",
+            "--sample",
+            ns.to_str().unwrap(),
+            "--dir",
+            "p2",
+            "--no-delta",
+        ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let toml = std::fs::read_to_string(cwd.join("p2/lastgood.toml")).unwrap();
     assert!(toml.contains("\ndelta = false"), "{toml}");
 
     // With the projection off, the version is sealed and promoted; no Delta table.
-    std::fs::write(cwd.join("lastgood.toml"), "[datasets.legacy]\ndelta = false\n").unwrap();
+    std::fs::write(
+        cwd.join("lastgood.toml"),
+        "[datasets.legacy]\ndelta = false\n\n[datasets.legacy2]\ndelta = false\n",
+    )
+    .unwrap();
     let o = lg(cwd, &root, &["publish", "legacy", ns.to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(!cwd.join("lake/legacy/_delta_log").exists());
     let o = lg(cwd, &root, &["delta", "build", "legacy"]);
     fails_with(&o, 2, "nanoseconds");
-    assert!(!cwd.join("lake/legacy/_delta_log").exists(), "nothing written");
+    assert!(
+        !cwd.join("lake/legacy/_delta_log").exists(),
+        "nothing written"
+    );
+
+    // Sealed (not promoted) while off, then the projection turned on: moving to it is refused.
+    let good = data(cwd, "good", 100, 1, 1, Variant::Good);
+    let o = lg(cwd, &root, &["publish", "legacy2", good.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = lg(
+        cwd,
+        &root,
+        &["publish", "legacy2", ns.to_str().unwrap(), "--version", "nsv", "--no-promote"],
+    );
+    assert!(cwd.join("lake/legacy2/versions/nsv/manifest.json").exists(), "{}", stderr(&o));
+    let o = lg(cwd, &root, &["delta", "build", "legacy2"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let before = std::fs::read_dir(cwd.join("lake/legacy2/log")).unwrap().count();
+    let o = lg(
+        cwd,
+        &root,
+        &["pointer", "set", "legacy2", "nsv", "--reason", "x", "--force"],
+    );
+    fails_with(&o, 2, "version nsv of legacy2 cannot be read as a Delta table");
+    let after = std::fs::read_dir(cwd.join("lake/legacy2/log")).unwrap().count();
+    assert_eq!(before, after, "no log entry");
 }
 
 /// An additive schema change is a metaData update: the new column from its version on, not before.
@@ -356,7 +430,10 @@ fn delta_schema_changes_are_metadata_updates() {
     let root = cwd.join("lake").display().to_string();
     let ids: Vec<i64> = (1..=300).collect();
     let one = cwd.join("one/part-0.parquet");
-    write_parquet(&one, vec![("id", Arc::new(Int64Array::from(ids.clone())) as ArrayRef)]);
+    write_parquet(
+        &one,
+        vec![("id", Arc::new(Int64Array::from(ids.clone())) as ArrayRef)],
+    );
     let two = cwd.join("two/part-0.parquet");
     write_parquet(
         &two,
@@ -366,7 +443,11 @@ fn delta_schema_changes_are_metadata_updates() {
         ],
     );
     for (src, v) in [(&one, "one"), (&two, "two")] {
-        let o = lg(cwd, &root, &["publish", "s", src.to_str().unwrap(), "--version", v]);
+        let o = lg(
+            cwd,
+            &root,
+            &["publish", "s", src.to_str().unwrap(), "--version", v],
+        );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
     }
     assert_eq!(view(&root, "s", None).columns, ["id", "extra"]);
@@ -374,5 +455,4 @@ fn delta_schema_changes_are_metadata_updates() {
     let o = lg(cwd, &root, &["pointer", "revert", "s", "--reason", "r"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(view(&root, "s", None).columns, ["id"]);
-    let _ = DataType::Timestamp(TimeUnit::Nanosecond, None);
 }
