@@ -219,7 +219,7 @@ pub enum Command {
     )]
     Doctor {
         dataset: String,
-        /// Rewrite a missing or stale pointer file from the log (never deletes anything)
+        /// Rewrite a missing or stale pointer file, and write missing Delta commits, from the log (never deletes anything)
         #[arg(long)]
         repair: bool,
     },

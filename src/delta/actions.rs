@@ -214,10 +214,13 @@ mod tests {
     fn actions_are_one_key_objects() {
         let a = Action::Protocol(Protocol::lastgood());
         assert_eq!(
-            String::from_utf8(commit_bytes(&[a.clone()]).to_vec()).unwrap(),
+            String::from_utf8(commit_bytes(std::slice::from_ref(&a)).to_vec()).unwrap(),
             "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":7,\"writerFeatures\":[\"lastgoodManaged\"]}}\n"
         );
-        assert_eq!(parse_commit(&commit_bytes(&[a.clone()])).unwrap(), vec![a]);
+        assert_eq!(
+            parse_commit(&commit_bytes(std::slice::from_ref(&a))).unwrap(),
+            vec![a]
+        );
         let m = Metadata::new("churn", "{}".into(), vec![]);
         assert_eq!(m.id.len(), 36);
         assert_eq!(&m.id[14..15], "4");

@@ -68,19 +68,18 @@ async fn tail(
     size: u64,
     n: u64,
 ) -> Result<bytes::Bytes> {
+    use object_store::ObjectStoreExt;
     let from = size.saturating_sub(n);
-    let mut got = ds
-        .store
+    ds.store
         .object_store()
-        .get_ranges(path, &[from..size])
+        .get_range(path, from..size)
         .await
         .map_err(|e| {
             Error::store(
                 format!("reading the footer of {}", ds.store.url_of(path)),
                 e,
             )
-        })?;
-    Ok(got.pop().unwrap_or_default())
+        })
 }
 
 /// The file's footer: one ranged read of its last 64 KiB, and one more when the metadata is larger.

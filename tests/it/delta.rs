@@ -409,19 +409,40 @@ fn delta_refuses_types_it_cannot_represent() {
     let o = lg(
         cwd,
         &root,
-        &["publish", "legacy2", ns.to_str().unwrap(), "--version", "nsv", "--no-promote"],
+        &[
+            "publish",
+            "legacy2",
+            ns.to_str().unwrap(),
+            "--version",
+            "nsv",
+            "--no-promote",
+        ],
     );
-    assert!(cwd.join("lake/legacy2/versions/nsv/manifest.json").exists(), "{}", stderr(&o));
+    assert!(
+        cwd.join("lake/legacy2/versions/nsv/manifest.json").exists(),
+        "{}",
+        stderr(&o)
+    );
     let o = lg(cwd, &root, &["delta", "build", "legacy2"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let before = std::fs::read_dir(cwd.join("lake/legacy2/log")).unwrap().count();
+    let before = std::fs::read_dir(cwd.join("lake/legacy2/log"))
+        .unwrap()
+        .count();
     let o = lg(
         cwd,
         &root,
-        &["pointer", "set", "legacy2", "nsv", "--reason", "x", "--force"],
+        &[
+            "pointer", "set", "legacy2", "nsv", "--reason", "x", "--force",
+        ],
     );
-    fails_with(&o, 2, "version nsv of legacy2 cannot be read as a Delta table");
-    let after = std::fs::read_dir(cwd.join("lake/legacy2/log")).unwrap().count();
+    fails_with(
+        &o,
+        2,
+        "version nsv of legacy2 cannot be read as a Delta table",
+    );
+    let after = std::fs::read_dir(cwd.join("lake/legacy2/log"))
+        .unwrap()
+        .count();
     assert_eq!(before, after, "no log entry");
 }
 
