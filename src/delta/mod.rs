@@ -208,7 +208,7 @@ async fn add_of(ds: &Dataset, f: &FileEntry, created_ms: i64) -> Result<Add> {
         size: f.size,
         modification_time: created_ms,
         data_change: true,
-        stats: Some(stats::of_file(ds, f).await?),
+        stats: Some(stats::of_file(ds, f).await),
     })
 }
 

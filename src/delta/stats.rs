@@ -31,8 +31,21 @@ struct Stats {
     max_values: BTreeMap<String, Value>,
 }
 
-/// The `stats` JSON text of one data file.
-pub async fn of_file(ds: &Dataset, f: &FileEntry) -> Result<String> {
+/// The `stats` JSON text of one data file. A footer that cannot be read (a file gone, or damaged:
+/// doctor reports it) only costs the minimum and maximum: the projection of the move is still
+/// written, and the commands that write it still succeed.
+pub async fn of_file(ds: &Dataset, f: &FileEntry) -> String {
+    let (min_values, max_values) = bounds(ds, f).await.unwrap_or_default();
+    let stats = Stats {
+        num_records: f.rows,
+        null_count: f.null_counts.clone(),
+        min_values,
+        max_values,
+    };
+    serde_json::to_string(&stats).unwrap_or_default()
+}
+
+async fn bounds(ds: &Dataset, f: &FileEntry) -> Result<Bounds> {
     let path = ds.layout.resolve(&f.path)?;
     let footer = footer(ds, &path, f.size).await?;
     let arrow = parquet::arrow::parquet_to_arrow_schema(
@@ -40,18 +53,11 @@ pub async fn of_file(ds: &Dataset, f: &FileEntry) -> Result<String> {
         footer.file_metadata().key_value_metadata(),
     )
     .map_err(|e| bad_footer(ds, &path, e))?;
-    let (min_values, max_values) = min_max(
+    Ok(min_max(
         &arrow,
         footer.file_metadata().schema_descr(),
         footer.row_groups(),
-    );
-    let stats = Stats {
-        num_records: f.rows,
-        null_count: f.null_counts.clone(),
-        min_values,
-        max_values,
-    };
-    Ok(serde_json::to_string(&stats).unwrap_or_default())
+    ))
 }
 
 fn bad_footer(ds: &Dataset, path: &object_store::path::Path, e: impl std::fmt::Display) -> Error {

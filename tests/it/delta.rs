@@ -259,6 +259,26 @@ fn delta_doctor_finds_commits_lastgood_did_not_write() {
         "{:?}",
         r.problems
     );
+    // Moves still project (the lost file's add has no min/max): no command is stuck on it.
+    for (v, force) in [("v2", "--force"), ("v1", "--force")] {
+        let o = lg(
+            cwd,
+            &root,
+            &["pointer", "set", "d", v, "--reason", "x", force],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    let r = doctor_json(cwd, &root, "d", false);
+    assert!(
+        r.problems.iter().all(|p| p.kind == "file"),
+        "{:?}",
+        r.problems
+    );
+    let last = std::fs::read_to_string(commit(5)).unwrap();
+    assert!(
+        last.contains(&files[0]) && last.contains("numRecords"),
+        "{last}"
+    );
 }
 
 /// Moves past 200: checkpoints at 100 and 200 and `_last_checkpoint`; deltalake reads the head from
