@@ -93,7 +93,6 @@ pub async fn before_entry(
 /// Writes Delta version 0 (create-if-absent): the table exists, with no column and no file, until
 /// the first entry names a version.
 pub async fn create_table(ds: &Dataset, at: chrono::DateTime<chrono::Utc>) -> Result<bool> {
-    let empty = serde_json::json!({"type": "struct", "fields": []}).to_string();
     let actions = [
         Action::CommitInfo(CommitInfo {
             timestamp: at.timestamp_millis(),
@@ -104,7 +103,7 @@ pub async fn create_table(ds: &Dataset, at: chrono::DateTime<chrono::Utc>) -> Re
             lastgood: None,
         }),
         Action::Protocol(Protocol::lastgood()),
-        Action::MetaData(Metadata::new(ds.name().as_str(), empty, Vec::new())),
+        Action::MetaData(empty_metadata(ds)),
     ];
     Ok(ds
         .store
@@ -367,6 +366,7 @@ pub async fn catch_up(ds: &Dataset, log_head: u64) -> Result<CatchUp> {
     Ok(done)
 }
 
+/// Version 0's metadata: no column (readers refuse to scan the table until the pointer moves).
 fn empty_metadata(ds: &Dataset) -> Metadata {
     let empty = serde_json::json!({"type": "struct", "fields": []}).to_string();
     Metadata::new(ds.name().as_str(), empty, Vec::new())
