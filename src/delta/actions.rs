@@ -31,15 +31,42 @@ pub enum Action {
 pub struct Protocol {
     pub min_reader_version: u32,
     pub min_writer_version: u32,
+    /// Only with reader version 3: `timestampNtz` when the schema has a timestamp without a zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_features: Option<Vec<String>>,
     pub writer_features: Vec<String>,
 }
 
+/// The table feature a `timestamp_ntz` column needs, for readers and writers.
+pub const NTZ_FEATURE: &str = "timestampNtz";
+
 impl Protocol {
+    /// Readers of any version; writers that honour table features refuse to write.
     pub fn lastgood() -> Protocol {
         Protocol {
             min_reader_version: 1,
             min_writer_version: 7,
+            reader_features: None,
             writer_features: vec![WRITER_FEATURE.to_string()],
+        }
+    }
+
+    /// For a schema with a `timestamp_ntz`: readers must know `timestampNtz` (reader version 3).
+    pub fn lastgood_ntz() -> Protocol {
+        Protocol {
+            min_reader_version: 3,
+            min_writer_version: 7,
+            reader_features: Some(vec![NTZ_FEATURE.to_string()]),
+            writer_features: vec![WRITER_FEATURE.to_string(), NTZ_FEATURE.to_string()],
+        }
+    }
+
+    /// The protocol a table with this metadata needs.
+    pub fn for_metadata(m: &Metadata) -> Protocol {
+        if super::schema::uses_ntz(&m.schema_string) {
+            Protocol::lastgood_ntz()
+        } else {
+            Protocol::lastgood()
         }
     }
 }

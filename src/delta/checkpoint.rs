@@ -105,7 +105,7 @@ pub fn schema() -> Schema {
 pub(super) async fn write(ds: &Dataset, v: u64, meta: &Metadata, at: &Position) -> Result<bool> {
     let path = ds.layout.delta_checkpoint(v);
     let mut rows = vec![
-        Action::Protocol(Protocol::lastgood()),
+        Action::Protocol(Protocol::for_metadata(meta)),
         Action::MetaData(meta.clone()),
     ];
     let adds = super::adds(ds, at.files.values().collect(), at.created_ms).await?;

@@ -255,6 +255,13 @@ async fn commit_of(
     if let Some(m) = &cur.meta
         && running_meta != Some(m)
     {
+        // A timestamp without a zone needs the timestampNtz feature: the protocol follows the
+        // metadata, stated in the commit whose metadata brings or drops such a column (and when
+        // the table's metadata before is unknown).
+        let ntz = |m: &Metadata| schema::uses_ntz(&m.schema_string);
+        if running_meta.map(ntz) != Some(ntz(m)) {
+            out.push(Action::Protocol(Protocol::for_metadata(m)));
+        }
         out.push(Action::MetaData(m.clone()));
     }
     let (removed, added) = diff(prev, cur);

@@ -2,8 +2,9 @@
 //!
 //! Only types Delta represents exactly are mapped; anything else is refused with the column named,
 //! never written as a different type: unsigned integers, half floats, nanosecond (or second,
-//! millisecond) timestamps, timestamps without a time zone, time of day, durations, intervals, 64-bit
-//! dates, fixed-size binaries and lists, 256-bit decimals, unions, the null type.
+//! millisecond) timestamps, time of day, durations, intervals, 64-bit dates, fixed-size binaries and
+//! lists, 256-bit decimals, unions, the null type. A timestamp without a time zone is Delta's
+//! `timestamp_ntz`, which needs the `timestampNtz` table feature (see [`uses_ntz`]).
 
 use std::collections::BTreeMap;
 
@@ -85,9 +86,7 @@ fn data_type(t: &DataType) -> Result<Value, String> {
             _ => Err("a map without key and value fields".into()),
         },
         Dictionary(_, v) => data_type(v),
-        Timestamp(TimeUnit::Microsecond, None) => Err(
-            "a timestamp without a time zone needs Delta's timestampNtz reader feature, which lastgood's projection does not use; store it with a time zone (UTC)".into(),
-        ),
+        Timestamp(TimeUnit::Microsecond, None) => prim("timestamp_ntz"),
         Timestamp(unit, _) => Err(format!(
             "Delta Lake timestamps are microseconds, this is {}; cast it to microseconds",
             match unit {
@@ -102,6 +101,26 @@ fn data_type(t: &DataType) -> Result<Value, String> {
         )),
         other => Err(format!("Delta Lake cannot represent {other}")),
     }
+}
+
+/// Whether a `schemaString` has a `timestamp_ntz` anywhere (nested too): the table then needs the
+/// `timestampNtz` reader and writer feature.
+pub fn uses_ntz(schema_string: &str) -> bool {
+    fn walk(v: &Value) -> bool {
+        match v {
+            Value::String(t) => t == "timestamp_ntz",
+            Value::Object(o) => {
+                ["type", "elementType", "keyType", "valueType"]
+                    .iter()
+                    .any(|k| o.get(*k).is_some_and(walk))
+                    || o.get("fields")
+                        .and_then(Value::as_array)
+                        .is_some_and(|fs| fs.iter().any(walk))
+            }
+            _ => false,
+        }
+    }
+    serde_json::from_str::<Value>(schema_string).is_ok_and(|v| walk(&v))
 }
 
 /// The message a writer gives when a schema cannot be projected.
@@ -152,6 +171,27 @@ mod tests {
         assert_eq!(types[4], "decimal(12,2)");
         assert_eq!(types[5], "date");
         assert_eq!(v["fields"][0]["nullable"], false);
+        assert!(!uses_ntz(&out));
+    }
+
+    #[test]
+    fn naive_timestamps_are_timestamp_ntz() {
+        let naive = DataType::Timestamp(TimeUnit::Microsecond, None);
+        let s = Schema::new(vec![
+            Field::new("timestamp_ntz", DataType::Int64, true),
+            Field::new(
+                "l",
+                DataType::List(Arc::new(Field::new("item", naive.clone(), true))),
+                true,
+            ),
+        ]);
+        let out = schema_string(&s, &[], &BTreeMap::new()).unwrap();
+        assert!(out.contains("\"elementType\":\"timestamp_ntz\""), "{out}");
+        assert!(uses_ntz(&out));
+        let named = Schema::new(vec![Field::new("timestamp_ntz", DataType::Int64, true)]);
+        assert!(!uses_ntz(
+            &schema_string(&named, &[], &BTreeMap::new()).unwrap()
+        ));
     }
 
     #[test]
@@ -164,10 +204,6 @@ mod tests {
             (DataType::UInt32, "unsigned"),
             (DataType::Time64(TimeUnit::Microsecond), "Time64"),
             (DataType::Duration(TimeUnit::Second), "Duration"),
-            (
-                DataType::Timestamp(TimeUnit::Microsecond, None),
-                "time zone",
-            ),
         ] {
             let s = Schema::new(vec![Field::new("x", t, true)]);
             let why = check(&s).unwrap_err();

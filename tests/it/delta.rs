@@ -7,7 +7,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Array, RecordBatch, TimestampNanosecondArray, UInt32Array};
+use arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, TimestampMicrosecondArray, TimestampNanosecondArray,
+    UInt32Array,
+};
 use arrow::datatypes::{Field, Schema};
 use lastgood::ops::doctor::DoctorReport;
 use lastgood::synth::Variant;
@@ -30,7 +33,7 @@ dt = deltalake.DeltaTable(uri, storage_options=so, version=version)
 t = dt.to_pyarrow_table()
 files = pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist()
 print(json.dumps({"version": dt.version(), "files": sorted(files), "rows": t.num_rows,
-                  "columns": t.schema.names}))
+                  "columns": t.schema.names, "reader": dt.protocol().min_reader_version}))
 sys.stdout.flush()
 # Skip interpreter teardown: deltalake's native threads can abort the process while it exits.
 os._exit(0)
@@ -43,6 +46,8 @@ struct View {
     files: Vec<String>,
     rows: u64,
     columns: Vec<String>,
+    /// The protocol's minReaderVersion.
+    reader: u64,
 }
 
 fn table_uri(root: &str, ds: &str) -> String {
@@ -467,6 +472,8 @@ fn delta_refuses_types_it_cannot_represent() {
 }
 
 /// An additive schema change is a metaData update: the new column from its version on, not before.
+/// The new column is a timestamp without a time zone: Delta's `timestamp_ntz`, whose reader feature
+/// the protocol states from that version, and no longer after a revert to the old schema.
 #[test]
 fn delta_schema_changes_are_metadata_updates() {
     let t = tempfile::tempdir().unwrap();
@@ -483,7 +490,10 @@ fn delta_schema_changes_are_metadata_updates() {
         &two,
         vec![
             ("id", Arc::new(Int64Array::from(ids.clone())) as ArrayRef),
-            ("extra", Arc::new(Int64Array::from(ids)) as ArrayRef),
+            (
+                "at",
+                Arc::new(TimestampMicrosecondArray::from(ids)) as ArrayRef,
+            ),
         ],
     );
     for (src, v) in [(&one, "one"), (&two, "two")] {
@@ -494,9 +504,23 @@ fn delta_schema_changes_are_metadata_updates() {
         );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
     }
-    assert_eq!(view(&root, "s", None).columns, ["id", "extra"]);
-    assert_eq!(view(&root, "s", Some(1)).columns, ["id"]);
+    let now = view(&root, "s", None);
+    assert_eq!(
+        (now.columns.as_slice(), now.rows, now.reader),
+        (&["id".to_string(), "at".to_string()][..], 300, 3)
+    );
+    let then = view(&root, "s", Some(1));
+    assert_eq!(
+        (then.columns.as_slice(), then.reader),
+        (&["id".to_string()][..], 1)
+    );
     let o = lg(cwd, &root, &["pointer", "revert", "s", "--reason", "r"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert_eq!(view(&root, "s", None).columns, ["id"]);
+    let back = view(&root, "s", None);
+    assert_eq!(
+        (back.columns.as_slice(), back.reader),
+        (&["id".to_string()][..], 1)
+    );
+    let o = lg(cwd, &root, &["doctor", "s"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
 }
