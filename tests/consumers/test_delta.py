@@ -12,7 +12,8 @@ table does not move); a canary promoted and reverted (a RESTORE); frozen (an emp
 refused while frozen, unfrozen; a version pinned; `pointer set` back to night 1; gc of the rejected
 and reverted versions. Then `daily`, partitioned by date: days added, one replaced, and that day
 reverted alone (`pointer revert --partition`). Then `legacy`, a dataset made with the projection
-off, turned on by `lastgood delta build`.
+off, turned on by `lastgood delta build`; and `events`, a timestamp without a time zone
+(`timestamp_ntz`).
 """
 
 from __future__ import annotations
@@ -279,6 +280,22 @@ def legacy_story(lake: Lake, data: Path) -> None:
     readers_see_head(lake, ds, "a move after delta build", cols)
 
 
+def naive_story(lake: Lake, data: Path) -> None:
+    """Timestamps without a time zone: Delta timestamp_ntz, read back equal by both readers."""
+    ds, cols = "events", ["id", "at"]
+    folder = data / "e1"
+    folder.mkdir(parents=True)
+    base = 1_795_000_000_000_000
+    pq.write_table(pa.table({"id": pa.array(range(1, 1001), pa.int64()),
+                             "at": pa.array([base + i * 1_000_003 for i in range(1000)], pa.timestamp("us"))}),
+                   folder / "part-0.parquet")
+    lake.expect(0, "publish", ds, str(folder))
+    readers_see_head(lake, ds, "timestamp without a time zone", cols)
+    dt = deltalake.DeltaTable(lake.table(ds), storage_options=lake.storage)
+    check(dt.protocol().min_reader_version == 3 and "timestampNtz" in (dt.protocol().reader_features or []),
+          "timestamp_ntz: the protocol states the timestampNtz reader feature", str(dt.protocol()))
+
+
 def run(name: str, root: str, storage: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
@@ -287,7 +304,7 @@ def run(name: str, root: str, storage: dict[str, str]) -> None:
             "[datasets.legacy]\ndelta = false\n"
         )
         lake = Lake(cwd, root if root else str(cwd / "lake"), storage)
-        for story in (scores_story, daily_story, legacy_story):
+        for story in (scores_story, daily_story, legacy_story, naive_story):
             t0 = time.time()
             try:
                 story(lake, cwd / story.__name__)
