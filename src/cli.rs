@@ -63,6 +63,10 @@ pub enum Command {
         /// The folder of the project
         #[arg(long, value_name = "DIR", default_value = ".")]
         dir: PathBuf,
+        /// No Delta Lake projection for this dataset (writes `delta = false`); otherwise a sample
+        /// with a type Delta cannot represent is refused
+        #[arg(long)]
+        no_delta: bool,
     },
     /// Write sample prediction outputs to try lastgood on: good nights, a drifted one, a null-ridden one
     #[command(
@@ -215,10 +219,13 @@ pub enum Command {
     )]
     Doctor {
         dataset: String,
-        /// Rewrite a missing or stale pointer file from the log (never deletes anything)
+        /// Rewrite a missing or stale pointer file, and write missing Delta commits, from the log (never deletes anything)
         #[arg(long)]
         repair: bool,
     },
+    /// The Delta Lake projection: the pointer as a Delta table every engine reads
+    #[command(subcommand)]
+    Delta(DeltaCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  lastgood completions bash > /etc/bash_completion.d/lastgood\n  lastgood completions zsh > \"${fpath[1]}/_lastgood\""
@@ -248,6 +255,15 @@ pub enum ResolveFormat {
     Json,
     /// A DuckDB table expression: read_parquet([…]) (local paths or s3:// URLs)
     Duckdb,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeltaCommand {
+    /// Build the Delta projection of an existing dataset from its log (or catch it up): turns it on
+    #[command(
+        after_help = "Example:\n  lastgood delta build churn_scores\n\nWrites _delta_log/ at the dataset's root: Delta version N is log entry N. New datasets get it with their first publish (unless `delta = false` in lastgood.toml).\n\nExit codes: 0 built (or already complete), 2 a version has a type Delta cannot represent (nothing written)"
+    )]
+    Build { dataset: String },
 }
 
 #[derive(Debug, Subcommand)]

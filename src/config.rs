@@ -12,6 +12,7 @@
 //! partition_by = ["date"]
 //! partition_types = { date = "date" }   # string (default), date, int
 //! compare = "partition"                 # gates: like with like (default), or "dataset"
+//! delta = true                          # a new dataset is also a Delta table (default)
 //! ```
 //!
 //! Relative paths (a local root, validations, contract) are relative to the config file's folder.
@@ -46,6 +47,10 @@ pub struct DatasetConfig {
     #[serde(default)]
     pub partition_types: BTreeMap<String, KeyType>,
     pub compare: Option<Compare>,
+    /// Whether a new dataset gets the Delta Lake projection (`_delta_log/` at its root) with its
+    /// first log entry [default: true]. An existing dataset keeps what it has; `lastgood delta build`
+    /// turns the projection on for it.
+    pub delta: Option<bool>,
 }
 
 impl DatasetConfig {

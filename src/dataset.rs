@@ -13,6 +13,10 @@ use crate::store::{Put, Store};
 pub struct Dataset {
     pub store: Store,
     pub layout: Layout,
+    /// Whether the dataset gets the Delta projection ([`crate::delta`]) when its first log entry is
+    /// written (default true; `delta = false` in lastgood.toml). Once the log has entries, the store
+    /// decides: the projection is on exactly when its Delta version 0 exists.
+    pub delta: bool,
 }
 
 /// A sealed version's manifest and the checksum of its exact bytes.
@@ -25,7 +29,11 @@ pub struct Sealed {
 impl Dataset {
     pub fn new(store: Store, name: DatasetName) -> Self {
         let layout = Layout::new(store.base(), name);
-        Dataset { store, layout }
+        Dataset {
+            store,
+            layout,
+            delta: true,
+        }
     }
 
     /// The error for a dataset that does not exist under the root (exit 2).

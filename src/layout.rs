@@ -8,6 +8,8 @@
 //!   versions/<id>/manifest.json               seals the version (create-if-absent, written last)
 //!   versions/<id>/reports/<name>.json         gate reports about the version (create-if-absent)
 //!   content/<blake3>.json                     content hash -> version id, for idempotent re-publish
+//!   _delta_log/00000000000000000001.json      the pointer as a Delta table, one commit per log entry
+//!   _delta_log/<v>.checkpoint.parquet          every 100 commits; and _delta_log/_last_checkpoint
 //! ```
 //!
 //! Paths inside manifests and pointer files are relative to the dataset's prefix (`versions/...`),
@@ -61,6 +63,23 @@ impl Layout {
 
     pub fn log_entry(&self, seq: u64) -> Path {
         self.at(&format!("log/{seq:0SEQ_WIDTH$}.json"))
+    }
+
+    pub fn delta_log_prefix(&self) -> Path {
+        self.at("_delta_log")
+    }
+
+    /// The Delta commit of table version `v` (the projection of log entry `v`).
+    pub fn delta_commit(&self, v: u64) -> Path {
+        self.at(&format!("_delta_log/{v:0SEQ_WIDTH$}.json"))
+    }
+
+    pub fn delta_checkpoint(&self, v: u64) -> Path {
+        self.at(&format!("_delta_log/{v:0SEQ_WIDTH$}.checkpoint.parquet"))
+    }
+
+    pub fn delta_last_checkpoint(&self) -> Path {
+        self.at("_delta_log/_last_checkpoint")
     }
 
     pub fn versions_prefix(&self) -> Path {

@@ -20,6 +20,7 @@ pub mod cloud;
 pub mod config;
 pub mod context;
 pub mod dataset;
+pub mod delta;
 pub mod error;
 pub mod faults;
 pub mod gates;

@@ -17,7 +17,7 @@ use lastgood::ops::{
 use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId};
 use serde::Serialize;
 
-use cli::{Cli, Command, PointerCommand, ResolveFormat, SchemaCommand};
+use cli::{Cli, Command, DeltaCommand, PointerCommand, ResolveFormat, SchemaCommand};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -142,7 +142,10 @@ impl Env {
     fn dataset(&self, name: &str) -> Result<Dataset> {
         let name = DatasetName::new(name)?;
         let store = Store::open(&self.config.root(self.root.as_deref())?)?;
-        Ok(Dataset::new(store, name))
+        let delta = self.config.dataset(name.as_str()).delta.unwrap_or(true);
+        let mut ds = Dataset::new(store, name);
+        ds.delta = delta;
+        Ok(ds)
     }
 }
 
@@ -216,6 +219,7 @@ async fn run(cli: Cli) -> Result<Done> {
             sample,
             partition_by,
             dir,
+            no_delta,
         } => {
             let root = cli.root.clone().unwrap_or_else(|| "lake".into());
             let out = init::init(&init::InitOptions {
@@ -224,6 +228,7 @@ async fn run(cli: Cli) -> Result<Done> {
                 root,
                 sample,
                 partition_by,
+                no_delta,
             })
             .await?;
             render(json, quiet, &out, output::init)
@@ -370,6 +375,10 @@ async fn run(cli: Cli) -> Result<Done> {
                 });
             }
             text
+        }
+        Command::Delta(DeltaCommand::Build { dataset }) => {
+            let out = lastgood::ops::delta::build(&env.dataset(&dataset)?, &env.ctx).await?;
+            render(json, quiet, &out, output::delta_build)
         }
         Command::Doctor { dataset, repair } => {
             let report = doctor::doctor(&env.dataset(&dataset)?, repair).await?;

@@ -653,3 +653,19 @@ pub fn init(o: &lastgood::ops::init::InitOutcome) -> String {
     }
     out
 }
+
+pub fn delta_build(o: &lastgood::ops::delta::BuildOutcome) -> String {
+    format!(
+        "{}: Delta table {} at version {}{} ({} commit(s), {} checkpoint(s) written)\n",
+        o.dataset,
+        o.table,
+        o.delta_version,
+        if o.turned_on {
+            ", projection turned on"
+        } else {
+            ""
+        },
+        o.commits_written,
+        o.checkpoints_written
+    )
+}

@@ -11,13 +11,17 @@
 //!    manifest (a writer that lost a race for the same `--version` with other content, and died
 //!    before deleting its uploads, leaves such files).
 //! 5. The pointer file: present, parsing, and naming the head's seq and version.
+//! 6. The Delta projection, when on ([`crate::delta::check`]): a commit per entry up to the head,
+//!    each written by lastgood for its entry with the files the log implies, none beyond the head,
+//!    checkpoints where due. (The files it names are the manifests' files, verified in 3.)
 //!
 //! `--repair` rewrites a missing or stale pointer file from the log's head as it is when the repair
 //! is written (never from the head doctor read at its start, never to a position older than the
-//! file's own), and deletes stray objects (no version lists them, and none ever can: their
-//! folder's version is sealed); nothing else is ever changed. A log whose head readers refuse (a
-//! pointer file past the log, an entry that does not follow the one before) is replayed from its
-//! positions alone and reported.
+//! file's own), deletes stray objects (no version lists them, and none ever can: their folder's
+//! version is sealed), and writes the Delta commits and checkpoints the log implies that are
+//! missing; nothing else is ever changed. A log whose head readers refuse (a pointer file past the
+//! log, an entry that does not follow the one before) is replayed from its positions alone and
+//! reported.
 
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -30,7 +34,7 @@ use crate::pointer::{self, LogEntry, PointerFile, State};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Problem {
-    /// `log`, `version`, `file`, `stray` or `pointer_file`.
+    /// `log`, `version`, `file`, `stray`, `pointer_file` or `delta`.
     pub kind: String,
     pub subject: String,
     pub message: String,
@@ -284,6 +288,15 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
             None => {}
         }
     }
+
+    // 6. The Delta projection.
+    let (findings, fixed) = crate::delta::check(ds, head.seq, repair).await?;
+    problems.extend(
+        findings
+            .into_iter()
+            .map(|f| problem("delta", f.subject, f.message)),
+    );
+    repaired.extend(fixed);
 
     Ok(DoctorReport {
         dataset: ds.name().to_string(),

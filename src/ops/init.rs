@@ -25,6 +25,9 @@ pub struct InitOptions {
     pub sample: Vec<String>,
     /// Partition keys, for a dataset published a partition at a time.
     pub partition_by: Vec<String>,
+    /// No Delta Lake projection for the dataset (`delta = false` in its section). Otherwise a
+    /// sample with a type Delta cannot represent is refused.
+    pub no_delta: bool,
 }
 
 /// What `init` wrote and what it left alone.
@@ -48,19 +51,34 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
         kept: Vec::new(),
         next: Vec::new(),
     };
+    let config = opts.dir.join("lastgood.toml");
+    // The projection is on unless turned off here or in the dataset's existing section.
+    let no_delta = opts.no_delta
+        || (config.exists()
+            && crate::config::Config::load(&config, true)?
+                .dataset(name.as_str())
+                .delta
+                == Some(false));
     let contract = if opts.sample.is_empty() {
         None
     } else {
-        Some(infer(&opts.sample, Some(name.to_string())).await?)
+        let sources = crate::source::collect(&opts.sample, &[]).await?;
+        if !no_delta {
+            crate::delta::check_schema(&sources.schema).map_err(|why| {
+                Error::Input(format!(
+                    "the sample of {name} cannot be read as a Delta table: {why} (or run init with --no-delta: no Delta Lake projection for {name})"
+                ))
+            })?;
+        }
+        Some(contract_of(&sources, Some(name.to_string())))
     };
 
-    let config = opts.dir.join("lastgood.toml");
     let contract_path = opts
         .dir
         .join("schemas")
         .join(format!("{name}.contract.json"));
     let has_contract = contract.is_some() || contract_path.exists();
-    let section = dataset_section(&name, &opts.partition_by, has_contract);
+    let section = dataset_section(&name, &opts.partition_by, has_contract, opts.no_delta);
     if config.exists() {
         let text = std::fs::read_to_string(&config)
             .map_err(|e| Error::io(format!("reading {}", config.display()), e))?;
@@ -123,6 +141,10 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
 /// footers show no nulls in it.
 pub async fn infer(sample: &[String], dataset: Option<String>) -> Result<Contract> {
     let sources = crate::source::collect(sample, &[]).await?;
+    Ok(contract_of(&sources, dataset))
+}
+
+fn contract_of(sources: &crate::source::Sources, dataset: Option<String>) -> Contract {
     let mut c = Contract::from_schema(dataset, &sources.schema);
     for col in &mut c.columns {
         let nulls: Option<u64> = sources
@@ -132,7 +154,7 @@ pub async fn infer(sample: &[String], dataset: Option<String>) -> Result<Contrac
             .sum();
         col.nullable = nulls != Some(0);
     }
-    Ok(c)
+    c
 }
 
 fn shown(p: &Path) -> String {
@@ -184,7 +206,12 @@ root = "{}"
     )
 }
 
-fn dataset_section(name: &DatasetName, partition_by: &[String], has_contract: bool) -> String {
+fn dataset_section(
+    name: &DatasetName,
+    partition_by: &[String],
+    has_contract: bool,
+    no_delta: bool,
+) -> String {
     let contract = if has_contract {
         format!("contract = \"schemas/{name}.contract.json\"\n")
     } else {
@@ -192,11 +219,16 @@ fn dataset_section(name: &DatasetName, partition_by: &[String], has_contract: bo
             "# contract = \"schemas/{name}.contract.json\"   # draft it: lastgood schema infer SAMPLE --dataset {name}\n"
         )
     };
+    let delta = if no_delta {
+        "delta = false              # no Delta Lake projection (_delta_log/); `lastgood delta build` adds one later\n"
+    } else {
+        "# delta = false            # the dataset is also a Delta table (_delta_log/) Spark, polars, DuckDB… read\n"
+    };
     let mut s = format!(
         r#"[datasets.{name}]
 # The gates every publish must pass, and the contract of columns every version must have.
 validations = "validations/{name}.toml"
-{contract}"#
+{contract}{delta}"#
     );
     if partition_by.is_empty() {
         s.push_str(

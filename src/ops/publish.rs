@@ -147,6 +147,9 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
     }
 
     let head = pointer::read_head(ds).await?;
+    if crate::delta::will_project(ds, head.seq).await? {
+        crate::delta::refuse_unrepresentable(ds, "the files", &sources.schema)?;
+    }
     let parent = head.version().cloned();
     let carried = match (&opts.partitioning, &parent) {
         (Some(p), Some(parent)) if !opts.full => {

@@ -268,6 +268,15 @@ where
                 None => (None, None),
             }
         };
+        // The Delta projection refuses a version it cannot represent, and is created before the
+        // first entry of a dataset that gets it.
+        crate::delta::before_entry(
+            ds,
+            head.seq,
+            target.as_ref().filter(|_| mv.action.moves()),
+            at,
+        )
+        .await?;
         let mut entry = LogEntry {
             format: entry::FORMAT.into(),
             format_version: entry::FORMAT_VERSION,
@@ -343,8 +352,24 @@ async fn write_pointer_file(ds: &Dataset, entry: &LogEntry, target: &Sealed) -> 
 
 /// Makes the pointer file reflect the log's head, if a newer entry exists than `known`: after a
 /// writer rewrites the pointer file it checks the next position, so the last writer to touch the
-/// file always writes the newest head. Also repairs a stale file left by a crash.
+/// file always writes the newest head. Also repairs a stale file left by a crash. Then the Delta
+/// projection is caught up to the same head, the same way ([`crate::delta::catch_up`]).
 pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
+    let head = sync_pointer_file_only(ds, known).await?;
+    crate::delta::catch_up(ds, head).await.map_err(|e| {
+        Error::io(
+            format!(
+                "the Delta projection of {} is behind its log (entry {head}); the next command or `lastgood doctor --repair` catches it up",
+                ds.name()
+            ),
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
+    Ok(())
+}
+
+/// The pointer file part of [`sync_pointer_file`]; returns the head it reached.
+async fn sync_pointer_file_only(ds: &Dataset, known: &Head) -> Result<u64> {
     let current_file = match ds.store.get(&ds.layout.pointer_file()).await? {
         Some(b) => PointerFile::parse(&b, ds.name()).ok().map(|p| p.seq),
         None => None,
@@ -356,7 +381,7 @@ pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
             head = newer;
         }
         let Some(entry) = head.entry.clone() else {
-            return Ok(());
+            return Ok(head.seq);
         };
         match file_seq {
             // Written after its entry, the file is never ahead of the log, unless entries were
@@ -368,11 +393,11 @@ pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
                     head.seq
                 )));
             }
-            Some(f) if f == head.seq => return Ok(()),
+            Some(f) if f == head.seq => return Ok(head.seq),
             _ => {}
         }
         let Some(v) = entry.state.version.clone() else {
-            return Ok(());
+            return Ok(head.seq);
         };
         let target = ds
             .require_verified(
@@ -386,7 +411,7 @@ pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
         write_pointer_file(ds, &entry, &target).await?;
         file_seq = Some(head.seq);
     }
-    Ok(())
+    Ok(head.seq)
 }
 
 /// Whether the pointer held `v` before and has since left it for another version (not reverted:

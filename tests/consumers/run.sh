@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb and pyarrow, on
-# a local root and (with LASTGOOD_TEST_AZURE, Azurite's env) on Azure.
+# a local root and (with LASTGOOD_TEST_AZURE, Azurite's env) on Azure; then the Delta Lake
+# projection read by pinned deltalake and polars (test_delta.py; on S3 too when LASTGOOD_TEST_S3 is
+# set, as tests/run.sh does).
 #
 #   bash tests/consumers/run.sh            # uses target/debug/lastgood (build it first)
 #   LASTGOOD_BIN=target/release/lastgood bash tests/consumers/run.sh
 #
 # Creates or reuses a venv at ~/.cache/lastgood/consumers-venv (override: CONSUMERS_VENV), installs
 # tests/consumers/requirements.txt into it (a no-op when already there), then runs
-# tests/consumers/test_recipes.py with that venv's python. Needs python3 (3.11 is what the pins are
+# tests/consumers/test_recipes.py and test_delta.py with that venv's python. Needs python3 (3.11 is what the pins are
 # checked on) and PyPI. A failed install fails the run: it is never skipped.
 set -euo pipefail
 
@@ -24,7 +26,8 @@ if [[ ! -x $venv/bin/python ]]; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt" \
   || die "pip install -r tests/consumers/requirements.txt failed (PyPI reachable? $venv intact? delete it to start over)"
-"$venv/bin/python" -c 'import duckdb, pyarrow' || die "duckdb/pyarrow do not import from $venv"
+"$venv/bin/python" -c 'import duckdb, pyarrow, deltalake, polars' \
+  || die "duckdb/pyarrow/deltalake/polars do not import from $venv"
 
 export PYTHONDONTWRITEBYTECODE=1  # the recipes are imported from examples/: leave no __pycache__ there
 export LASTGOOD_BIN=${LASTGOOD_BIN:-$repo/target/debug/lastgood}
@@ -39,3 +42,4 @@ elif [[ -n ${CI:-} ]]; then
 else
   echo "NOT RUN: the recipes on Azure (start Azurite: bash tests/azure/azurite.sh start DIR; source DIR/env)"
 fi
+exec "$venv/bin/python" "$here/test_delta.py"

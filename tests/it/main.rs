@@ -4,6 +4,7 @@
 mod cli;
 mod cloud;
 mod conformance;
+mod delta;
 mod gates;
 mod ks_fixtures;
 mod lifecycle;

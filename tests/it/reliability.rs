@@ -101,8 +101,10 @@ fn crash_at_every_write(root: &str) {
                 );
             }
             let report = doctor(cwd, root, &ds);
+            // A cut after the log entry leaves the pointer file or the Delta projection behind.
             assert!(
-                report.problems.iter().all(|p| p.kind == "pointer_file"),
+                report.problems.iter().all(|p| p.kind == "pointer_file"
+                    || (p.kind == "delta" && p.message.starts_with("missing"))),
                 "{name} cut {n}: {:?}",
                 report.problems
             );

@@ -89,6 +89,23 @@ fn on_store_files_match_their_schemas() {
         n += 1;
     }
     assert_eq!(n, 7);
+    // The Delta projection: version 0, then one commit per log entry, every line an action.
+    let action = validator("delta-action.schema.json");
+    let mut commits = 0;
+    for e in std::fs::read_dir(ds.join("_delta_log")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json") {
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+                let errors: Vec<String> = action.iter_errors(&doc).map(|e| e.to_string()).collect();
+                assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+            }
+            commits += 1;
+        }
+    }
+    assert_eq!(commits, 8);
+    assert!(!action.is_valid(&serde_json::json!({"add": {"path": "s3://elsewhere/x.parquet",
+        "partitionValues": {}, "size": 1, "modificationTime": 1, "dataChange": true, "stats": "{}"}})));
     let report = validator("gate-report.schema.json");
     let mut reports = 0;
     for v in ["v1"] {
