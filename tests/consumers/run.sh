@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb and pyarrow.
+# The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb, pyarrow, polars
+# and pandas.
 #
 #   bash tests/consumers/run.sh            # uses target/debug/lastgood (build it first)
 #   LASTGOOD_BIN=target/release/lastgood bash tests/consumers/run.sh
@@ -23,7 +24,8 @@ if [[ ! -x $venv/bin/python ]]; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt" \
   || die "pip install -r tests/consumers/requirements.txt failed (PyPI reachable? $venv intact? delete it to start over)"
-"$venv/bin/python" -c 'import duckdb, pyarrow' || die "duckdb/pyarrow do not import from $venv"
+"$venv/bin/python" -c 'import duckdb, pyarrow, polars, pandas' \
+  || die "duckdb/pyarrow/polars/pandas do not import from $venv"
 
 export PYTHONDONTWRITEBYTECODE=1  # the recipes are imported from examples/: leave no __pycache__ there
 export LASTGOOD_BIN=${LASTGOOD_BIN:-$repo/target/debug/lastgood}
