@@ -214,7 +214,7 @@ impl Write for Pipe<'_> {
 
 /// One writer per format.
 enum Sink<'a, 'b> {
-    Csv(arrow_csv::Writer<&'a mut Pipe<'b>>),
+    Csv(Box<arrow_csv::Writer<&'a mut Pipe<'b>>>),
     Jsonl(arrow_json::LineDelimitedWriter<&'a mut Pipe<'b>>),
     Json(arrow_json::ArrayWriter<&'a mut Pipe<'b>>),
     Text {
@@ -235,7 +235,9 @@ fn io(e: impl std::fmt::Display) -> Error {
 impl<'a, 'b> Sink<'a, 'b> {
     fn new(opts: &QueryOptions, out: &'a mut Pipe<'b>) -> Self {
         match opts.format {
-            Format::Csv => Sink::Csv(arrow_csv::WriterBuilder::new().with_header(true).build(out)),
+            Format::Csv => Sink::Csv(Box::new(
+                arrow_csv::WriterBuilder::new().with_header(true).build(out),
+            )),
             Format::Jsonl => Sink::Jsonl(
                 arrow_json::WriterBuilder::new()
                     .with_explicit_nulls(true)
@@ -306,7 +308,7 @@ impl<'a, 'b> Sink<'a, 'b> {
                 // A result without rows still gets its header (arrow's writer flushes each write).
                 w.write(&RecordBatch::new_empty(schema.clone()))
                     .map_err(io)?;
-                w.into_inner().flush().map_err(io)
+                (*w).into_inner().flush().map_err(io)
             }
             Sink::Jsonl(mut w) => {
                 w.finish().map_err(io)?;
