@@ -40,7 +40,23 @@ pub fn paint(word: &str) -> String {
 
 /// An aligned table: a header and rows, fitted to the terminal's width (long cells cut with …).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let widths = text::fit(header, rows, text::terminal_width(), 2);
+    // Free text gives way first; ids, times and counts are what people copy.
+    const FLEXIBLE: [&str; 10] = [
+        "OBSERVED",
+        "THRESHOLD",
+        "DETAIL",
+        "REASON",
+        "META",
+        "STATUS",
+        "PARTITIONS",
+        "WHY",
+        "WHAT",
+        "FILES STILL REFERENCED",
+    ];
+    let flexible: Vec<usize> = (0..header.len())
+        .filter(|&i| FLEXIBLE.contains(&header[i]))
+        .collect();
+    let widths = text::fit_prefer(header, rows, text::terminal_width(), 2, &flexible);
     let mut out = String::new();
     let line = |cells: Vec<&str>, out: &mut String| {
         let n = cells.len();

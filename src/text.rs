@@ -27,6 +27,19 @@ pub fn terminal_width() -> Option<usize> {
 
 /// Column widths for `header` and `rows`, fitted into `max` characters with `gap` between columns.
 pub fn fit(header: &[&str], rows: &[Vec<String>], max: Option<usize>, gap: usize) -> Vec<usize> {
+    let all: Vec<usize> = (0..header.len()).collect();
+    fit_prefer(header, rows, max, gap, &all)
+}
+
+/// Like [`fit`], but only the columns in `flexible` (free text: details, reasons, metadata) give
+/// way; the others (ids, times, counts: what people copy) are cut only if that is not enough.
+pub fn fit_prefer(
+    header: &[&str],
+    rows: &[Vec<String>],
+    max: Option<usize>,
+    gap: usize,
+    flexible: &[usize],
+) -> Vec<usize> {
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate().take(widths.len()) {
@@ -43,16 +56,18 @@ pub fn fit(header: &[&str], rows: &[Vec<String>], max: Option<usize>, gap: usize
         .collect();
     let total = |w: &[usize]| w.iter().sum::<usize>() + gap * w.len().saturating_sub(1);
     let mut excess = total(&widths).saturating_sub(max);
-    while excess > 0 {
-        // The widest column that can still give (the leftmost of equals) gives one character.
-        let Some(i) = (0..widths.len())
-            .filter(|&i| widths[i] > floor[i])
-            .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)))
-        else {
-            break;
-        };
-        widths[i] -= 1;
-        excess -= 1;
+    for pass in [true, false] {
+        while excess > 0 {
+            // The widest column that can still give (the leftmost of equals) gives a character.
+            let Some(i) = (0..widths.len())
+                .filter(|&i| widths[i] > floor[i] && (!pass || flexible.contains(&i)))
+                .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)))
+            else {
+                break;
+            };
+            widths[i] -= 1;
+            excess -= 1;
+        }
     }
     widths
 }
@@ -111,6 +126,18 @@ mod tests {
         line(&mut s, &rows[0], &w, false);
         assert_eq!(width(s.trim_end()), 40);
         assert!(s.trim_end().ends_with('…'));
+    }
+
+    #[test]
+    fn ids_stay_whole_while_free_text_can_give() {
+        let rows = vec![vec![
+            "20261201T234624702Z-74557861".to_string(),
+            "a reason that goes on and on and on".to_string(),
+        ]];
+        let w = fit_prefer(&["VERSION", "REASON"], &rows, Some(50), 2, &[1]);
+        assert_eq!(w, vec![28, 20]);
+        let w = fit_prefer(&["VERSION", "REASON"], &rows, Some(20), 2, &[1]);
+        assert!(w[0] < 28 && w[1] == 6, "{w:?}");
     }
 
     #[test]
