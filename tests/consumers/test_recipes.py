@@ -395,7 +395,8 @@ def scenario(tmp: Path) -> None:
 
 
 def main() -> int:
-    print(f"lastgood: {BIN}\nduckdb {duckdb.__version__}, pyarrow {pa.__version__}, python {sys.version.split()[0]}")
+    print(f"lastgood: {BIN}\nduckdb {duckdb.__version__}, pyarrow {pa.__version__}, "
+          f"polars {pl.__version__}, pandas {pd.__version__}, python {sys.version.split()[0]}")
     for _ in range(60):
         if os.access(BIN, os.X_OK):
             break
