@@ -288,7 +288,7 @@ async fn run(cli: Cli) -> Result<Done> {
         } => {
             let ds = env.dataset(&dataset)?;
             let at = match version {
-                Some(v) => resolve::At::Version(refs::resolve(&ds, &v).await?),
+                Some(v) => resolve::At::from_ref(&ds, &v).await?,
                 None => resolve::At::Current,
             };
             let format: query::Format = match format {
@@ -640,7 +640,7 @@ async fn run(cli: Cli) -> Result<Done> {
         } => {
             let ds = env.dataset(&dataset)?;
             let at = match (version, seq) {
-                (Some(v), _) => resolve::At::Version(refs::resolve(&ds, &v).await?),
+                (Some(v), _) => resolve::At::from_ref(&ds, &v).await?,
                 (None, Some(s)) => resolve::At::Seq(s),
                 (None, None) => resolve::At::Current,
             };

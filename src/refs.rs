@@ -119,8 +119,9 @@ pub async fn resolve(ds: &Dataset, s: &str) -> Result<VersionId> {
             let hits: Vec<&VersionId> = ids.iter().filter(|v| v.as_str().starts_with(&p)).collect();
             match hits.as_slice() {
                 [one] => Ok((*one).clone()),
-                [] => Err(none(&format!(
-                    "no version id starts with it ({} versions; refs: {KEYWORDS})",
+                [] => Err(Error::NotFound(format!(
+                    "version {p:?} of {} not found (or not sealed): no version id starts with it ({} versions; refs: {KEYWORDS})",
+                    ds.name(),
                     ids.len()
                 ))),
                 many => {

@@ -149,7 +149,7 @@ fn refs_name_versions_wherever_a_version_is_named() {
     fails_with(
         &lastgood(cwd, &root, &["show", "churn", "zzz"]),
         2,
-        "not found: no version id starts with it",
+        "not found (or not sealed): no version id starts with it",
     );
     fails_with(
         &lastgood(cwd, &root, &["show", "churn", "@99"]),
@@ -174,6 +174,13 @@ fn refs_name_versions_wherever_a_version_is_named() {
         &["resolve", "churn", "--version", "previous"],
     ));
     assert!(urls.lines().all(|u| u.contains("/thu-4/")), "{urls}");
+    // @N resolves through the history, as --seq does (the entry's manifest checksum is checked).
+    let at2: lastgood::ops::resolve::Resolved = ok_json(&lastgood(
+        cwd,
+        &root,
+        &["resolve", "churn", "--version", "@2", "--json"],
+    ));
+    assert_eq!((at2.version.as_str(), at2.seq), ("tue-2", Some(2)));
     let q = lastgood(
         cwd,
         &root,
