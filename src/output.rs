@@ -28,9 +28,9 @@ pub fn paint(word: &str) -> String {
         return word.to_string();
     }
     let code = match word.trim() {
-        "FAIL" | "ERROR" | "FAILED" | "PROBLEMS" => "1;31",
-        "WARN" | "frozen" | "FROZEN" => "33",
-        "pass" | "PASSED" | "healthy" => "32",
+        "FAIL" | "ERROR" | "FAILED" | "PROBLEMS" | "FORCED LIVE" => "1;31",
+        "WARN" | "frozen" | "FROZEN" | "REVERTED" | "NOT PROMOTED" => "33",
+        "pass" | "PASSED" | "healthy" | "LIVE" => "32",
         "rejected" => "31",
         "skip" => "2",
         _ => return word.to_string(),
@@ -420,6 +420,11 @@ pub fn history(entries: &[LogEntry]) -> String {
     );
     if entries.iter().any(|e| e.forced) {
         out.push_str("(! = forced past a refusal with --force)\n");
+    }
+    if !entries.is_empty() {
+        out.push_str(
+            "(@SEQ names the version an entry left the pointer at: lastgood show DATASET @3)\n",
+        );
     }
     out
 }
