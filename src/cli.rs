@@ -99,7 +99,7 @@ pub enum Command {
     Publish(PublishArgs),
     /// Run the gates on a sealed version without moving anything
     #[command(
-        after_help = "Examples:\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d --against 20261119T020000000Z-9f8e7d6c --json\n\nExit codes: 0 passed, 3 a fail-severity gate failed"
+        after_help = "Examples:\n  lastgood validate churn_scores latest\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d --against 20261119T020000000Z-9f8e7d6c --json\n\nExit codes: 0 passed, 3 a fail-severity gate failed"
     )]
     Validate {
         dataset: String,
@@ -116,7 +116,7 @@ pub enum Command {
     },
     /// A version's gate report: the table, --json, or one self-contained HTML page
     #[command(
-        after_help = "Examples:\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d --html report.html\n\nThe HTML page needs no network: verdict, gate table, the ECDFs of each KS gate with D marked, null rates side by side, the schema diff."
+        after_help = "Examples:\n  lastgood report churn_scores latest\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d --html report.html\n\nThe HTML page needs no network: verdict, gate table, the ECDFs of each KS gate with D marked, null rates side by side, the schema diff."
     )]
     Report {
         dataset: String,
@@ -180,7 +180,7 @@ pub enum Command {
     },
     /// Run DataFusion SQL over the current version (the table is named after the dataset)
     #[command(
-        after_help = "Examples:\n  lastgood query churn_scores \"SELECT segment, avg(score) FROM churn_scores GROUP BY 1\"\n  lastgood query churn_scores \"SELECT count(*) FROM churn_scores\" --version 20261119T020000000Z-9f8e7d6c --json"
+        after_help = "Examples:\n  lastgood query churn_scores \"SELECT segment, avg(score) FROM churn_scores GROUP BY 1\"\n  lastgood query churn_scores \"SELECT * FROM churn_scores\" --all --format csv > scores.csv\n  lastgood query churn_scores \"SELECT count(*) FROM churn_scores\" --version 20261119T020000000Z-9f8e7d6c --json"
     )]
     Query {
         dataset: String,
