@@ -4,7 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub const EXIT_CODES: &str = "\
+/// The main help's footer: refs, then the exit codes.
+pub const AFTER_HELP: &str = "\
+Versions can be named by ref: an id or a unique prefix of one, current, lkg (last-known-good),
+previous (before the current one), latest (newest sealed), @N (after history entry N).
+
 Exit codes:
   0  ok
   1  unexpected failure (store, I/O)
@@ -18,7 +22,7 @@ Exit codes:
     name = "lastgood",
     version,
     about = "Immutable, checked versions of batch prediction outputs behind one atomic read pointer",
-    after_help = EXIT_CODES
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     /// Config file [default: ./lastgood.toml, if present]
@@ -39,11 +43,22 @@ pub struct Cli {
     /// No progress bars on stderr (they only show on a terminal, for steps over a second)
     #[arg(long, global = true)]
     pub no_progress: bool,
+    /// Colour verdicts: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     /// Who acts, recorded in history [default: $USER@host]
     #[arg(long, global = true, env = "LASTGOOD_ACTOR", value_name = "NAME")]
     pub actor: Option<String>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,23 +103,28 @@ pub enum Command {
     Publish(PublishArgs),
     /// Run the gates on a sealed version without moving anything
     #[command(
-        after_help = "Examples:\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d --against 20261119T020000000Z-9f8e7d6c --json\n\nExit codes: 0 passed, 3 a fail-severity gate failed"
+        after_help = "Examples:\n  lastgood validate churn_scores latest\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood validate churn_scores 20261121T020000000Z-1a2b3c4d --against 20261119T020000000Z-9f8e7d6c --json\n\nExit codes: 0 passed, 3 a fail-severity gate failed"
     )]
     Validate {
         dataset: String,
+        /// The version: an id, a unique prefix, current, lkg, previous, latest or @N
         version: String,
         /// The baseline [default: the pointer's current version]
         #[arg(long, value_name = "VERSION")]
         against: Option<String>,
         #[command(flatten)]
         rules: RulesArgs,
+        /// Keep the chart points (ECDFs, category shares) in --json [default: only `report --json`]
+        #[arg(long)]
+        charts: bool,
     },
     /// A version's gate report: the table, --json, or one self-contained HTML page
     #[command(
-        after_help = "Examples:\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d --html report.html\n\nThe HTML page needs no network: verdict, gate table, the ECDFs of each KS gate with D marked, null rates side by side, the schema diff."
+        after_help = "Examples:\n  lastgood report churn_scores latest\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d\n  lastgood report churn_scores 20261121T020000000Z-1a2b3c4d --html report.html\n\nThe HTML page needs no network: verdict, gate table, the ECDFs of each KS gate with D marked, null rates side by side, the schema diff."
     )]
     Report {
         dataset: String,
+        /// The version: an id, a unique prefix, current, lkg, previous, latest or @N
         version: String,
         /// Write the report as one self-contained HTML file
         #[arg(long, value_name = "FILE")]
@@ -116,12 +136,34 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["html", "name"])]
         list: bool,
     },
-    /// List the versions of a dataset
-    #[command(after_help = "Example:\n  lastgood versions churn_scores")]
-    Versions { dataset: String },
-    /// Show one version: manifest, partitions, status
-    #[command(after_help = "Example:\n  lastgood show churn_scores 20261121T020000000Z-1a2b3c4d")]
-    Show { dataset: String, version: String },
+    /// List the versions of a dataset, oldest first, with where each is in its life
+    #[command(
+        after_help = "Examples:\n  lastgood versions churn_scores\n  lastgood versions churn_scores --status rejected --meta night=wed --limit 5\n\nStatuses: current, last-known-good, known-good (held before), reverted, pinned, rejected (gates failed, never promoted), forced (gates failed, promoted anyway), collected (deleted by gc), in-flight (no manifest yet)."
+    )]
+    Versions {
+        dataset: String,
+        /// Only versions with this status (repeatable: all of them)
+        #[arg(long, value_name = "STATUS")]
+        status: Vec<String>,
+        /// Only versions with this producer metadata, k=v (repeatable: all of them)
+        #[arg(long, value_name = "K=V")]
+        meta: Vec<String>,
+        /// Only the newest N (after the filters)
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Show one version: where it is in its life, manifest, partitions
+    #[command(
+        after_help = "Examples:\n  lastgood show churn_scores current\n  lastgood show churn_scores 20261121T02\n  lastgood show churn_scores @3"
+    )]
+    Show {
+        dataset: String,
+        /// The version: an id, a unique prefix, current, lkg, previous, latest or @N
+        version: String,
+    },
+    /// List the datasets under the root, with where each pointer is and its last move
+    #[command(after_help = "Example:\n  lastgood datasets --root s3://ml-lake/predictions")]
+    Datasets,
     /// Print the data files of the current version (or another), one URL a line
     #[command(
         after_help = "Examples:\n  lastgood resolve churn_scores\n  lastgood resolve churn_scores --format json\n  lastgood resolve daily_scores --partition date=2026-11-21\n  t=$(lastgood resolve churn_scores --format duckdb) && duckdb -c \"SELECT count(*) FROM $t\""
@@ -142,14 +184,23 @@ pub enum Command {
     },
     /// Run DataFusion SQL over the current version (the table is named after the dataset)
     #[command(
-        after_help = "Examples:\n  lastgood query churn_scores \"SELECT segment, avg(score) FROM churn_scores GROUP BY 1\"\n  lastgood query churn_scores \"SELECT count(*) FROM churn_scores\" --version 20261119T020000000Z-9f8e7d6c --json"
+        after_help = "Examples:\n  lastgood query churn_scores \"SELECT segment, avg(score) FROM churn_scores GROUP BY 1\"\n  lastgood query churn_scores \"SELECT * FROM churn_scores\" --all --format csv > scores.csv\n  lastgood query churn_scores \"SELECT count(*) FROM churn_scores\" --version 20261119T020000000Z-9f8e7d6c --json"
     )]
     Query {
         dataset: String,
         sql: String,
-        /// A sealed version instead of the current one
+        /// A sealed version instead of the current one (any ref)
         #[arg(long)]
         version: Option<String>,
+        /// At most N rows [default: 100 for table and markdown; all for csv, jsonl, json]
+        #[arg(long, value_name = "N", conflicts_with = "all")]
+        limit: Option<usize>,
+        /// Every row (streamed; for table, column widths come from the first 1000 rows)
+        #[arg(long)]
+        all: bool,
+        /// How to print the rows [default: table; json with --json]
+        #[arg(long, value_enum)]
+        format: Option<QueryFormat>,
     },
     /// Show, list or move the read pointer
     #[command(subcommand)]
@@ -243,6 +294,34 @@ pub enum Command {
     },
 }
 
+/// `query --format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum QueryFormat {
+    /// Aligned columns fitted to the terminal
+    Table,
+    /// CSV with a header row
+    Csv,
+    /// One JSON object a line
+    Jsonl,
+    /// One JSON array
+    Json,
+    /// A Markdown table
+    Markdown,
+}
+
+impl From<QueryFormat> for lastgood::ops::query::Format {
+    fn from(f: QueryFormat) -> Self {
+        use lastgood::ops::query::Format;
+        match f {
+            QueryFormat::Table => Format::Table,
+            QueryFormat::Csv => Format::Csv,
+            QueryFormat::Jsonl => Format::Jsonl,
+            QueryFormat::Json => Format::Json,
+            QueryFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ResolveFormat {
     /// One URL a line (file:///…, s3://…)
@@ -317,6 +396,9 @@ pub struct PublishArgs {
     pub reason: Option<String>,
     #[command(flatten)]
     pub rules: RulesArgs,
+    /// Keep the chart points (ECDFs, category shares) in --json [default: only `report --json`]
+    #[arg(long)]
+    pub charts: bool,
 }
 
 /// Which gates judge the version.
@@ -349,6 +431,8 @@ pub enum PointerCommand {
     )]
     Set {
         dataset: String,
+        /// The version: an id, a unique prefix, current, lkg, previous, latest or @N (already
+        /// there: nothing written, "moved": false)
         version: String,
         /// Why (recorded in history)
         #[arg(long, required = true, value_name = "TEXT")]
@@ -363,7 +447,7 @@ pub enum PointerCommand {
     )]
     Revert {
         dataset: String,
-        /// A given version instead of the last-known-good
+        /// A given version (any ref) instead of the last-known-good
         #[arg(long, value_name = "VERSION")]
         to: Option<String>,
         /// Why (recorded in history)

@@ -13,6 +13,7 @@
 //! partition_types = { date = "date" }   # string (default), date, int
 //! compare = "partition"                 # gates: like with like (default), or "dataset"
 //! delta = true                          # a new dataset is also a Delta table (default)
+//! success_marker = "_SUCCESS"           # refuse a source folder without it (a Spark job running)
 //! ```
 //!
 //! Relative paths (a local root, validations, contract) are relative to the config file's folder.
@@ -51,9 +52,24 @@ pub struct DatasetConfig {
     /// first log entry [default: true]. An existing dataset keeps what it has; `lastgood delta build`
     /// turns the projection on for it.
     pub delta: Option<bool>,
+    /// A file every source folder must hold before it is published (`_SUCCESS`, which Spark and
+    /// Hadoop jobs write last): a folder still being written is refused, never sealed.
+    pub success_marker: Option<String>,
 }
 
 impl DatasetConfig {
+    /// The success marker, checked to be one plain file name.
+    pub fn success_marker(&self) -> Result<Option<&str>> {
+        match self.success_marker.as_deref() {
+            Some(m) if m.is_empty() || m.contains(['/', '\\']) || m == "." || m == ".." => {
+                Err(Error::input(format!(
+                    "success_marker {m:?} in the dataset's config: a file name such as \"_SUCCESS\""
+                )))
+            }
+            m => Ok(m),
+        }
+    }
+
     /// The declared partitioning, if any.
     pub fn partitioning(&self) -> Result<Option<Partitioning>> {
         let Some(keys) = &self.partition_by else {

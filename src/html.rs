@@ -1,6 +1,9 @@
 //! One gate report as one self-contained HTML page, for whoever decides if a version is good.
 //!
 //! The page answers the questions of someone triaging a publish, in the order they ask them:
+//! 0. **Consequence** (when the caller knows the version's life): what consumers read because of
+//!    this version: not promoted (they still read X since T), FORCED live by A: reason, reverted
+//!    at T by A. Then the producer's meta, message and the partitions the version wrote.
 //! 1. **Verdict**: PASSED or FAILED in a banner, the gates that blocked it, and what was judged
 //!    against what, when, by whom and for what purpose.
 //! 2. **Gates**: every result in one table, failures first, then warnings, then the rest (report
@@ -10,7 +13,9 @@
 //! 4. **Null rates**: baseline beside candidate for every column a null-rate gate checked.
 //! 5. **Category mix**: baseline beside candidate shares for each distribution gate.
 //! 6. **Schema**: added columns and problems found by the schema and contract gates.
-//! 7. **Footer**: where the report, its validations and its contract came from.
+//! 7. **Columns**: per-column summary statistics, baseline beside candidate (mean, p5, p50, p95,
+//!    nulls, distinct), when the caller computed them.
+//! 8. **Footer**: where the report, its validations and its contract came from.
 //!
 //! The page stands alone: inline CSS and SVG, no script, no fonts, no network, so it can be
 //! attached to a ticket or opened from an object store years later and still read the same. It
@@ -30,6 +35,11 @@ const DASH: &str = "—";
 pub struct PageContext<'a> {
     /// Where the report was read from (a path or URL), named in the footer.
     pub origin: Option<&'a str>,
+    /// The version's life and manifest (`lastgood show`): the consequence banner, meta, message,
+    /// partitions.
+    pub version: Option<&'a crate::ops::versions::VersionDetail>,
+    /// Per-column summary statistics, candidate beside baseline.
+    pub stats: &'a [crate::ops::report::ColumnStats],
 }
 
 /// The report as a complete HTML5 document.
@@ -58,14 +68,24 @@ fn page(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
     )?;
     writeln!(
         out,
-        "<title>{} · {} {} · lastgood gate report</title>",
+        "<title>{}{} · {} {} · lastgood gate report</title>",
+        ctx.version
+            .map(|d| format!("{} · ", d.consequence().headline))
+            .unwrap_or_default(),
         verdict_word(report),
         Esc(dataset),
         Esc(version)
     )?;
     writeln!(out, "<style>{CSS}</style>\n</head>\n<body>\n<main>")?;
+    if let Some(d) = ctx.version {
+        consequence(out, d)?;
+    }
     verdict(out, report, &gates)?;
+    if let Some(d) = ctx.version {
+        about(out, d, report)?;
+    }
     gate_table(out, &gates)?;
+    columns(out, ctx.stats)?;
     drift(out, &gates)?;
     null_rates(out, &gates)?;
     category_mix(out, &gates)?;
@@ -419,7 +439,9 @@ fn facts(out: &mut String, report: &Value) -> fmt::Result {
         ("Baseline", baseline, true),
         (
             "When",
-            text(report, "at").unwrap_or(DASH).to_string(),
+            text(report, "at")
+                .map(readable_time)
+                .unwrap_or_else(|| DASH.to_string()),
             false,
         ),
         (
@@ -485,7 +507,11 @@ fn gate_table(out: &mut String, gates: &[&Value]) -> fmt::Result {
             Esc(&cell("name")),
             Esc(&cell("kind")),
             Esc(&cell("column")),
-            Esc(&cell("severity")),
+            match text(g, "severity") {
+                Some("fail") => "blocking".to_string(),
+                Some("warn") => "warning".to_string(),
+                _ => Esc(&cell("severity")).to_string(),
+            },
             fields_html(g.get("observed")),
             fields_html(g.get("threshold")),
             Esc(&cell("message")),
@@ -1215,8 +1241,166 @@ fn item_list(out: &mut String, title: &str, items: &Value) -> fmt::Result {
     writeln!(out, "</ul>")
 }
 
+/// `2026-11-22 06:08:45 UTC` from an RFC 3339 time; anything else as it is.
+fn readable_time(s: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| crate::ops::versions::when(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| s.to_string())
+}
+
 // ---------------------------------------------------------------------------------------------
-// 7. Footer.
+// 0. Consequence, and what the producer said.
+
+fn consequence(out: &mut String, d: &crate::ops::versions::VersionDetail) -> fmt::Result {
+    let c = d.consequence();
+    let class = match c.headline.as_str() {
+        "LIVE" => "live",
+        "FORCED LIVE" => "forced",
+        "REVERTED" => "reverted",
+        _ => "held",
+    };
+    writeln!(
+        out,
+        "<section class=\"consequence {class}\" id=\"consequence\"><p class=\"consequence-head\">{}</p><p class=\"consequence-line\">{}</p></section>",
+        Esc(&c.headline),
+        Esc(&c.line)
+    )
+}
+
+fn about(out: &mut String, d: &crate::ops::versions::VersionDetail, report: &Value) -> fmt::Result {
+    let m = &d.manifest;
+    writeln!(out, "<dl class=\"facts about\">")?;
+    let mut row = |term: &str, value: String, mono: bool| {
+        let class = if mono { " class=\"mono\"" } else { "" };
+        writeln!(
+            out,
+            "<div><dt>{term}</dt><dd{class}>{}</dd></div>",
+            Esc(&value)
+        )
+    };
+    row(
+        "Sealed",
+        format!(
+            "{} by {}",
+            crate::ops::versions::when(m.created_at),
+            m.producer.actor
+        ),
+        false,
+    )?;
+    row(
+        "Message",
+        m.message.clone().unwrap_or_else(|| DASH.to_string()),
+        false,
+    )?;
+    let meta: Vec<String> = m.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    row(
+        "Meta",
+        if meta.is_empty() {
+            DASH.to_string()
+        } else {
+            meta.join("  ")
+        },
+        true,
+    )?;
+    row(
+        "Rows",
+        format!("{} in {} files", m.rows, m.files.len()),
+        false,
+    )?;
+    let label = |vals: &std::collections::BTreeMap<String, String>| {
+        vals.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    if !d.partitions.is_empty() {
+        let own: Vec<String> = d
+            .partitions
+            .iter()
+            .filter(|p| p.version.as_deref() == Some(d.version.as_str()))
+            .map(|p| label(&p.values))
+            .collect();
+        row(
+            "Partitions",
+            format!(
+                "{} in all; written by this version: {}",
+                d.partitions.len(),
+                if own.is_empty() {
+                    "none".to_string()
+                } else {
+                    own.join(", ")
+                }
+            ),
+            true,
+        )?;
+    }
+    if let Some(why) = report.get("scope").and_then(|s| text(s, "why")) {
+        row("Compared", why.to_string(), false)?;
+    }
+    writeln!(out, "</dl>")
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Columns: summary statistics side by side.
+
+fn columns(out: &mut String, stats: &[crate::ops::report::ColumnStats]) -> fmt::Result {
+    if stats.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<section id=\"columns\">\n<h2>Columns</h2>\n<p class=\"note\">Baseline above candidate for each column; percentiles and distinct counts are approximate.</p>"
+    )?;
+    table_head(
+        out,
+        "columns",
+        &[
+            "Column", "Version", "Mean", "p5", "p50", "p95", "Nulls", "Distinct",
+        ],
+    )?;
+    let f = |x: Option<f64>| x.map(fmt_num).unwrap_or_else(|| DASH.to_string());
+    for c in stats {
+        let sides = [
+            ("baseline", c.baseline.as_ref()),
+            ("candidate", c.candidate.as_ref()),
+        ];
+        let shown: Vec<_> = sides.iter().filter(|(_, s)| s.is_some()).collect();
+        for (i, (side, s)) in shown.iter().enumerate() {
+            let Some(s) = s else { continue };
+            let nulls = if s.rows > 0 {
+                format!("{} ({})", s.nulls, pct(s.nulls as f64 / s.rows as f64))
+            } else {
+                s.nulls.to_string()
+            };
+            write!(out, "<tr class=\"{side}\">")?;
+            if i == 0 {
+                write!(
+                    out,
+                    "<td rowspan=\"{}\" class=\"mono strong\">{}<br><span class=\"small muted\">{}</span></td>",
+                    shown.len(),
+                    Esc(&c.column),
+                    Esc(&c.data_type)
+                )?;
+            }
+            writeln!(
+                out,
+                "<td class=\"small\">{side}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                f(s.mean),
+                f(s.p5),
+                f(s.p50),
+                f(s.p95),
+                Esc(&nulls),
+                s.distinct
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| DASH.to_string())
+            )?;
+        }
+    }
+    writeln!(out, "</tbody>\n</table>\n</section>")
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Footer.
 
 fn footer(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
     let null = Value::Null;
@@ -1252,6 +1436,17 @@ fn footer(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
 }
 
 const CSS: &str = r#"
+.consequence { border-radius: 10px; padding: 14px 24px; margin: 0 0 14px; color: #fff; }
+.consequence p { margin: 0; }
+.consequence-head { font-size: 26px; font-weight: 800; letter-spacing: 0.05em; }
+.consequence-line { font-size: 16px; margin-top: 4px !important; }
+.consequence.live { background: #067647; }
+.consequence.forced { background: #7a0916; }
+.consequence.reverted { background: #9a3412; }
+.consequence.held { background: #344054; }
+.facts.about { margin-top: 0; }
+table.columns td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.columns tr.candidate td { border-bottom: 2px solid var(--line); }
 :root {
   --ink: #101828; --muted: #5d6778; --line: #d9dee7; --page: #f4f5f7; --card: #fff;
   --fail: #b42318; --fail-bg: #fef3f2; --warn: #9a3412; --warn-bg: #fff7e6;
@@ -1395,7 +1590,13 @@ mod tests {
             "name": evil, "kind": "schema", "outcome": "fail", "severity": "fail",
             "observed": {"problems": [evil, {"column": evil}], "added": [evil]},
         }));
-        let html = render_with(&r, &PageContext { origin: Some(evil) });
+        let html = render_with(
+            &r,
+            &PageContext {
+                origin: Some(evil),
+                ..Default::default()
+            },
+        );
         assert!(!html.contains("<script"), "unescaped markup in:\n{html}");
         assert!(!html.contains("alert('x')"));
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"));

@@ -32,10 +32,12 @@ pub mod ops;
 pub mod partition;
 pub mod pointer;
 pub mod progress;
+pub mod refs;
 pub mod source;
 pub mod store;
 pub mod synth;
 pub mod table;
+pub mod text;
 
 pub use context::Context;
 pub use dataset::{Dataset, Sealed};

@@ -14,7 +14,7 @@ use lastgood::ops::validate::{self, Rules};
 use lastgood::ops::{
     doctor, freeze, gc, init, pin, publish, query, report, resolve, revert, set, status, versions,
 };
-use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId};
+use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId, refs};
 use serde::Serialize;
 
 use cli::{Cli, Command, DeltaCommand, PointerCommand, ResolveFormat, SchemaCommand};
@@ -28,9 +28,15 @@ fn main() -> ExitCode {
     let stderr_tty = std::io::stderr().is_terminal();
     lastgood::progress::enable(stderr_tty && !json && !cli.quiet && !cli.no_progress);
     output::set_colour(
-        std::io::stdout().is_terminal()
-            && !json
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        !json
+            && match cli.color {
+                cli::ColorChoice::Always => true,
+                cli::ColorChoice::Never => false,
+                cli::ColorChoice::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            },
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -212,7 +218,7 @@ async fn run(cli: Cli) -> Result<Done> {
         ctx: Context::new(actor),
         config,
     };
-    let (json, quiet) = (cli.json, cli.quiet);
+    let (json, quiet, verbose) = (cli.json, cli.quiet, cli.verbose > 0);
     Ok(Done::from(match cli.command {
         Command::Init {
             dataset,
@@ -281,20 +287,40 @@ async fn run(cli: Cli) -> Result<Done> {
             dataset,
             sql,
             version,
+            limit,
+            all,
+            format,
         } => {
             let ds = env.dataset(&dataset)?;
             let at = match version {
-                Some(v) => resolve::At::Version(VersionId::new(v)?),
+                Some(v) => resolve::At::from_ref(&ds, &v).await?,
                 None => resolve::At::Current,
             };
-            let (_, batches) = query::query(&ds, &at, &sql).await?;
-            if json {
-                format!("{}\n", query::to_json_rows(&batches)?)
-            } else {
-                arrow::util::pretty::pretty_format_batches(&batches)
-                    .map(|t| format!("{t}\n"))
-                    .map_err(|e| Error::input(format!("formatting the result: {e}")))?
+            let format: query::Format = match format {
+                Some(f) => f.into(),
+                None if json => query::Format::Json,
+                None => query::Format::Table,
+            };
+            let opts = query::QueryOptions {
+                format,
+                limit: if all {
+                    None
+                } else {
+                    limit.or(format.default_limit())
+                },
+                width: lastgood::text::terminal_width(),
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let done = query::stream(&ds, &at, &sql, &opts, &mut out).await?;
+            drop(out);
+            if done.truncated && !quiet {
+                eprintln!(
+                    "lastgood: showing the first {} rows; --limit N or --all for more",
+                    done.rows
+                );
             }
+            String::new()
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -346,12 +372,24 @@ async fn run(cli: Cli) -> Result<Done> {
                 rules: env.rules(&a.dataset, &a.rules)?,
                 partitioning: env.config.dataset(&a.dataset).partitioning()?,
                 full: a.full,
+                success_marker: env
+                    .config
+                    .dataset(&a.dataset)
+                    .success_marker()?
+                    .map(str::to_string),
             };
-            let out = publish::publish(&ds, &env.ctx, opts).await?;
+            let mut out = publish::publish(&ds, &env.ctx, opts).await?;
             for why in &out.ignored {
                 eprintln!("lastgood: warning: {why}");
             }
-            let text = render(json, quiet, &out, output::publish);
+            if !a.charts {
+                out.gates = out
+                    .gates
+                    .into_iter()
+                    .map(lastgood::gates::GateResult::without_charts)
+                    .collect();
+            }
+            let text = render(json, quiet, &out, |o| output::publish(o, verbose));
             if let Some(why) = &out.frozen {
                 return Ok(Done {
                     out: text,
@@ -397,19 +435,19 @@ async fn run(cli: Cli) -> Result<Done> {
             version,
             against,
             rules,
+            charts,
         } => {
             let ds = env.dataset(&dataset)?;
             let rules = env.rules(&dataset, &rules)?;
-            let against = against.map(VersionId::new).transpose()?;
-            let (report, path) = validate::validate(
-                &ds,
-                &env.ctx,
-                &rules,
-                &VersionId::new(version)?,
-                against.as_ref(),
-            )
-            .await?;
-            let text = render(json, quiet, &report, |r| output::report(r, &path));
+            let against = refs::resolve_opt(&ds, against.as_deref()).await?;
+            let version = refs::resolve(&ds, &version).await?;
+            let (report, path) =
+                validate::validate(&ds, &env.ctx, &rules, &version, against.as_ref()).await?;
+            let out = validate::ValidateOutcome::new(&ds, report, path, charts)?;
+            let report = &out.report;
+            let text = render(json, quiet, &out, |o| {
+                output::report(&o.report, &o.report_url, verbose)
+            });
             if !report.passed {
                 let msg = gates_failed(
                     &report.dataset,
@@ -438,14 +476,9 @@ async fn run(cli: Cli) -> Result<Done> {
             reason,
             force,
         }) => {
-            let out = set::set(
-                &env.dataset(&dataset)?,
-                &env.ctx,
-                &VersionId::new(version)?,
-                &reason,
-                force,
-            )
-            .await?;
+            let ds = env.dataset(&dataset)?;
+            let version = refs::resolve(&ds, &version).await?;
+            let out = set::set(&ds, &env.ctx, &version, &reason, force).await?;
             render(json, quiet, &out, output::moved)
         }
         Command::Pointer(PointerCommand::Revert {
@@ -455,7 +488,7 @@ async fn run(cli: Cli) -> Result<Done> {
             force,
             partition,
         }) => {
-            let to = to.map(VersionId::new).transpose()?;
+            let to = refs::resolve_opt(&env.dataset(&dataset)?, to.as_deref()).await?;
             if !partition.is_empty() {
                 let selectors = partition
                     .iter()
@@ -501,7 +534,7 @@ async fn run(cli: Cli) -> Result<Done> {
             reason,
         } => {
             let ds = env.dataset(&dataset)?;
-            let v = VersionId::new(version)?;
+            let v = refs::resolve(&ds, &version).await?;
             let out = pin::pin(&ds, &env.ctx, &v, reason.as_deref()).await?;
             render(json, quiet, &out, output::mark)
         }
@@ -511,7 +544,7 @@ async fn run(cli: Cli) -> Result<Done> {
             reason,
         } => {
             let ds = env.dataset(&dataset)?;
-            let v = VersionId::new(version)?;
+            let v = refs::resolve(&ds, &version).await?;
             let out = pin::unpin(&ds, &env.ctx, &v, reason.as_deref()).await?;
             render(json, quiet, &out, output::mark)
         }
@@ -539,7 +572,7 @@ async fn run(cli: Cli) -> Result<Done> {
             list,
         } => {
             let ds = env.dataset(&dataset)?;
-            let v = VersionId::new(version)?;
+            let v = refs::resolve(&ds, &version).await?;
             if list {
                 let names = report::list(&ds, &v).await?;
                 return Ok(Done::from(render(json, quiet, &names, |n| {
@@ -549,34 +582,65 @@ async fn run(cli: Cli) -> Result<Done> {
             let r = report::load(&ds, &v, name.as_deref()).await?;
             match html {
                 Some(file) => {
+                    let detail = versions::show(&ds, &v).await?;
+                    let baseline = r
+                        .json
+                        .get("baseline")
+                        .and_then(|b| b.as_str())
+                        .map(VersionId::new)
+                        .transpose()?;
+                    let stats = report::column_stats(&ds, &v, baseline.as_ref()).await?;
                     let page = lastgood::html::render_with(
                         &r.json,
                         &lastgood::html::PageContext {
                             origin: Some(&r.url),
+                            version: Some(&detail),
+                            stats: &stats,
                         },
                     );
                     std::fs::write(&file, page)
                         .map_err(|e| Error::io(format!("writing {}", file.display()), e))?;
-                    let out =
-                        serde_json::json!({"report": r.path, "html": file.display().to_string()});
+                    let html = std::path::absolute(&file).unwrap_or(file.clone());
+                    let out = serde_json::json!({"report": r.path, "report_url": r.url, "html": html.display().to_string()});
                     render(json, quiet, &out, |_| {
-                        format!("wrote {} (from {})\n", file.display(), r.path)
+                        format!("wrote {} (from {})\n", html.display(), r.url)
                     })
                 }
-                None if json => format!("{}\n", r.json),
+                None if json => {
+                    let mut j = r.json.clone();
+                    if let Some(o) = j.as_object_mut() {
+                        o.insert("report_url".into(), r.url.clone().into());
+                    }
+                    format!("{j}\n")
+                }
                 None => {
                     let parsed: lastgood::gates::Report = serde_json::from_value(r.json.clone())
                         .map_err(|e| Error::Corrupt(format!("gate report {}: {e}", r.url)))?;
-                    render(false, quiet, &parsed, |p| output::report(p, &r.path))
+                    render(false, quiet, &parsed, |p| {
+                        output::report(p, &r.url, verbose)
+                    })
                 }
             }
         }
-        Command::Versions { dataset } => {
-            let out = versions::list(&env.dataset(&dataset)?).await?;
+        Command::Versions {
+            dataset,
+            status,
+            meta,
+            limit,
+        } => {
+            let filter = versions::Filter::new(&status, &meta, limit)?;
+            let out = versions::filter(versions::list(&env.dataset(&dataset)?).await?, &filter);
             render(json, quiet, &out, |r| output::versions(r))
         }
+        Command::Datasets => {
+            let store = Store::open(&env.config.root(env.root.as_deref())?)?;
+            let out = lastgood::ops::datasets::list(&store).await?;
+            render(json, quiet, &out, |r| output::datasets(r))
+        }
         Command::Show { dataset, version } => {
-            let out = versions::show(&env.dataset(&dataset)?, &VersionId::new(version)?).await?;
+            let ds = env.dataset(&dataset)?;
+            let v = refs::resolve(&ds, &version).await?;
+            let out = versions::show(&ds, &v).await?;
             render(json, quiet, &out, output::version)
         }
         Command::Resolve {
@@ -588,7 +652,7 @@ async fn run(cli: Cli) -> Result<Done> {
         } => {
             let ds = env.dataset(&dataset)?;
             let at = match (version, seq) {
-                (Some(v), _) => resolve::At::Version(VersionId::new(v)?),
+                (Some(v), _) => resolve::At::from_ref(&ds, &v).await?,
                 (None, Some(s)) => resolve::At::Seq(s),
                 (None, None) => resolve::At::Current,
             };

@@ -13,6 +13,7 @@ use lastgood::ops::set::MoveOutcome;
 use lastgood::ops::status::PointerStatus;
 use lastgood::ops::versions::{VersionDetail, VersionRow};
 use lastgood::pointer::{Action, LogEntry};
+use lastgood::text;
 
 static COLOUR: AtomicBool = AtomicBool::new(false);
 
@@ -27,9 +28,9 @@ pub fn paint(word: &str) -> String {
         return word.to_string();
     }
     let code = match word.trim() {
-        "FAIL" | "ERROR" | "FAILED" | "PROBLEMS" => "1;31",
-        "WARN" | "frozen" | "FROZEN" => "33",
-        "pass" | "PASSED" | "healthy" => "32",
+        "FAIL" | "ERROR" | "FAILED" | "PROBLEMS" | "FORCED LIVE" => "1;31",
+        "WARN" | "frozen" | "FROZEN" | "REVERTED" | "NOT PROMOTED" => "33",
+        "pass" | "PASSED" | "healthy" | "LIVE" => "32",
         "rejected" => "31",
         "skip" => "2",
         _ => return word.to_string(),
@@ -37,20 +38,32 @@ pub fn paint(word: &str) -> String {
     format!("\x1b[{code}m{word}\x1b[0m")
 }
 
-/// A plain aligned table: a header and rows.
+/// An aligned table: a header and rows, fitted to the terminal's width (long cells cut with …).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
+    // Free text gives way first; ids, times and counts are what people copy.
+    const FLEXIBLE: [&str; 10] = [
+        "OBSERVED",
+        "THRESHOLD",
+        "DETAIL",
+        "REASON",
+        "META",
+        "STATUS",
+        "PARTITIONS",
+        "WHY",
+        "WHAT",
+        "FILES STILL REFERENCED",
+    ];
+    let flexible: Vec<usize> = (0..header.len())
+        .filter(|&i| FLEXIBLE.contains(&header[i]))
+        .collect();
+    let widths = text::fit_prefer(header, rows, text::terminal_width(), 2, &flexible);
     let mut out = String::new();
     let line = |cells: Vec<&str>, out: &mut String| {
         let n = cells.len();
         for (i, c) in cells.into_iter().enumerate() {
+            let c = text::cut(c, widths[i]);
             if i + 1 == n {
-                out.push_str(&paint(c));
+                out.push_str(&paint(&c));
             } else {
                 let padded = format!("{c:<w$}", w = widths[i]);
                 let _ = write!(out, "{}  ", paint(&padded));
@@ -67,13 +80,22 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// `2026-11-21 02:00:00 UTC`: the one timestamp format of human output.
+pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    lastgood::ops::versions::when(t)
+}
+
 fn or_dash(s: Option<&str>) -> String {
     s.unwrap_or("-").to_string()
 }
 
-/// The gate table, verdict first, failures first (then warnings, then the rest, in report order).
-pub fn gates(results: &[GateResult]) -> String {
-    let mut ordered: Vec<&GateResult> = results.iter().collect();
+/// The gate table, verdict first, failures first (then warnings, then the rest, in report order);
+/// unless `all`, only the gates that failed or warned.
+pub fn gates(results: &[GateResult], all: bool) -> String {
+    let mut ordered: Vec<&GateResult> = results.iter().filter(|g| all || !g.passed).collect();
+    if ordered.is_empty() {
+        return String::new();
+    }
     ordered.sort_by_key(|g| match (g.passed, g.severity) {
         (false, Severity::Fail) => 0,
         (false, Severity::Warn) => 1,
@@ -149,38 +171,91 @@ fn short(v: &serde_json::Value) -> String {
     }
 }
 
-pub fn report(r: &Report, path: &str) -> String {
-    let verdict = paint(if r.passed { "PASSED" } else { "FAILED" });
-    let mut s = format!(
-        "{verdict}: {}/{} against {} ({} gates, {} ms)\n",
-        r.dataset,
-        r.version,
-        r.baseline.as_deref().unwrap_or("nothing (first version)"),
-        r.gates.len(),
-        r.duration_ms
+/// `PASS 11  WARN 0  FAIL 1  SKIP 1` (errors count as failures).
+pub fn counts(results: &[GateResult]) -> String {
+    let n = |f: &dyn Fn(&GateResult) -> bool| results.iter().filter(|g| f(g)).count();
+    format!(
+        "PASS {}  WARN {}  FAIL {}  SKIP {}",
+        n(&|g| g.outcome == Outcome::Pass),
+        n(&|g| !g.passed && g.severity == Severity::Warn),
+        n(&|g| g.blocks()),
+        n(&|g| g.outcome == Outcome::Skipped)
+    )
+}
+
+/// The verdict line, the gates that did not pass (all of them with `-v`), and the skipped ones in
+/// one line.
+fn verdict_block(
+    s: &mut String,
+    passed: bool,
+    subject: &str,
+    baseline: Option<&str>,
+    results: &[GateResult],
+    verbose: bool,
+) {
+    let verdict = paint(if passed { "PASSED" } else { "FAILED" });
+    let _ = writeln!(
+        s,
+        "{verdict} {subject} against {}: {}",
+        baseline.unwrap_or("nothing (first version)"),
+        counts(results)
     );
-    s.push_str(&gates(&r.gates));
-    let _ = writeln!(s, "report: {path}");
+    s.push_str(&gates(results, verbose));
+    let skipped: Vec<String> = results
+        .iter()
+        .filter(|g| g.outcome == Outcome::Skipped)
+        .map(lastgood::gates::report_label)
+        .collect();
+    if !verbose && !skipped.is_empty() {
+        let line = format!("skipped: {}", skipped.join(", "));
+        let _ = writeln!(
+            s,
+            "{}",
+            text::cut(&line, text::terminal_width().unwrap_or(usize::MAX))
+        );
+    }
+}
+
+pub fn report(r: &Report, location: &str, verbose: bool) -> String {
+    let mut s = String::new();
+    verdict_block(
+        &mut s,
+        r.passed,
+        &format!("{}/{}", r.dataset, r.version),
+        r.baseline.as_deref(),
+        &r.gates,
+        verbose,
+    );
+    let _ = writeln!(
+        s,
+        "judged {} by {} in {} ms ({} gates)",
+        when(r.at),
+        r.actor,
+        r.duration_ms,
+        r.gates.len()
+    );
+    let _ = writeln!(s, "report: {location}");
     s
 }
 
-pub fn publish(o: &PublishOutcome) -> String {
+pub fn publish(o: &PublishOutcome, verbose: bool) -> String {
     let mut s = String::new();
     if o.report.is_some() {
-        let verdict = paint(if o.passed { "PASSED" } else { "FAILED" });
-        let _ = writeln!(
-            s,
-            "{verdict}: gates against {}",
-            o.baseline.as_deref().unwrap_or("nothing (first version)")
+        verdict_block(
+            &mut s,
+            o.passed,
+            &format!("{}/{}", o.dataset, o.version),
+            o.baseline.as_deref(),
+            &o.gates,
+            verbose,
         );
         if let Some(why) = o.scope.as_ref().and_then(|v| v["why"].as_str()) {
             let _ = writeln!(s, "compared: {why}");
         }
-        s.push_str(&gates(&o.gates));
     }
     let _ = writeln!(
         s,
-        "{} {}/{}: {} files, {} rows, {} bytes{}",
+        "{} {}/{}: {} files, {} rows, {}{}",
         if o.created {
             "sealed"
         } else {
@@ -190,34 +265,41 @@ pub fn publish(o: &PublishOutcome) -> String {
         o.version,
         o.files,
         o.rows,
-        o.bytes,
+        bytes(o.bytes),
         o.parent
             .as_ref()
             .map(|p| format!(" (parent {p})"))
             .unwrap_or_default()
     );
-    if let Some(r) = &o.report {
-        let _ = writeln!(s, "report: {r}");
-    }
+    let baseline = o.baseline.as_deref().unwrap_or("nothing");
     if o.promoted {
         let _ = writeln!(
             s,
-            "promoted{}: the pointer of {} is at {} (history #{})",
+            "{}: consumers of {} now read {} (history #{})",
             if o.passed {
-                ""
+                "promoted"
             } else {
-                " despite failed gates (--force)"
+                "FORCED live despite failed gates"
             },
             o.dataset,
             o.version,
             o.seq.unwrap_or(0)
         );
     } else if let Some(why) = &o.frozen {
-        let _ = writeln!(s, "not promoted: {why}");
+        let _ = writeln!(s, "not promoted: {why}; consumers still read {baseline}");
     } else if !o.passed {
-        let _ = writeln!(s, "not promoted: a gate failed; the pointer did not move");
+        let _ = writeln!(
+            s,
+            "not promoted: a gate failed; consumers still read {baseline}"
+        );
     } else {
-        let _ = writeln!(s, "not promoted (--no-promote): the pointer did not move");
+        let _ = writeln!(
+            s,
+            "not promoted (--no-promote): consumers still read {baseline}"
+        );
+    }
+    if let Some(r) = o.report_url.as_ref().or(o.report.as_ref()) {
+        let _ = writeln!(s, "report: {r}");
     }
     s
 }
@@ -225,7 +307,8 @@ pub fn publish(o: &PublishOutcome) -> String {
 pub fn moved(o: &MoveOutcome) -> String {
     if !o.moved {
         return format!(
-            "the pointer of {} already is at {} (history #{})\n",
+            "{}: the pointer of {} already is at {}; nothing moved (history #{})\n",
+            o.action,
             o.dataset,
             or_dash(o.to.as_deref()),
             o.seq
@@ -255,8 +338,7 @@ pub fn status(s: &PointerStatus) -> String {
             "since",
             format!(
                 "{} by {}",
-                s.at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-                    .unwrap_or_default(),
+                s.at.map(when).unwrap_or_default(),
                 or_dash(s.actor.as_deref())
             ),
         ),
@@ -283,7 +365,7 @@ pub fn status(s: &PointerStatus) -> String {
             match &s.frozen {
                 Some(f) => format!(
                     "YES since {} by {}: {} (publishes exit 4)",
-                    f.at.format("%Y-%m-%d %H:%M UTC"),
+                    when(f.at),
                     f.actor,
                     f.reason
                 ),
@@ -314,7 +396,7 @@ pub fn history(entries: &[LogEntry]) -> String {
         .map(|e| {
             vec![
                 e.seq.to_string(),
-                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                when(e.at),
                 format!("{}{}", e.action.as_str(), if e.forced { "!" } else { "" }),
                 if e.action.moves() {
                     or_dash(e.from.as_ref().map(|v| v.as_str()))
@@ -333,11 +415,16 @@ pub fn history(entries: &[LogEntry]) -> String {
         })
         .collect();
     let mut out = table(
-        &["SEQ", "AT (UTC)", "ACTION", "FROM", "TO", "ACTOR", "REASON"],
+        &["SEQ", "AT", "ACTION", "FROM", "TO", "ACTOR", "REASON"],
         &rows,
     );
     if entries.iter().any(|e| e.forced) {
         out.push_str("(! = forced past a refusal with --force)\n");
+    }
+    if !entries.is_empty() {
+        out.push_str(
+            "(@SEQ names the version an entry left the pointer at: lastgood show DATASET @3)\n",
+        );
     }
     out
 }
@@ -348,17 +435,11 @@ pub fn versions(rows: &[VersionRow]) -> String {
         .map(|r| {
             vec![
                 r.version.clone(),
-                r.created_at
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                    .unwrap_or_else(|| "unsealed".into()),
+                r.created_at.map(when).unwrap_or_else(|| "-".into()),
                 r.rows.map(|n| n.to_string()).unwrap_or_default(),
                 r.files.map(|n| n.to_string()).unwrap_or_default(),
                 partitions_cell(r),
-                if r.status.is_empty() {
-                    "-".into()
-                } else {
-                    r.status.join(",")
-                },
+                status_cell(&r.status, &r.failed_gates),
                 r.meta
                     .iter()
                     .map(|(k, v)| format!("{k}={v}"))
@@ -370,7 +451,7 @@ pub fn versions(rows: &[VersionRow]) -> String {
     table(
         &[
             "VERSION",
-            "CREATED (UTC)",
+            "CREATED",
             "ROWS",
             "FILES",
             "PARTITIONS",
@@ -379,6 +460,18 @@ pub fn versions(rows: &[VersionRow]) -> String {
         ],
         &rows,
     )
+}
+
+/// `rejected (ks(score))`: the statuses, and the gates that blocked a rejected or forced version.
+fn status_cell(status: &[String], failed: &[String]) -> String {
+    if status.is_empty() {
+        return "-".into();
+    }
+    let mut s = status.join(",");
+    if !failed.is_empty() {
+        let _ = write!(s, " ({})", failed.join(", "));
+    }
+    s
 }
 
 /// `7 (+date=2026-11-21)`: how many partitions, and those whose files this version wrote.
@@ -407,25 +500,40 @@ fn partitions_cell(r: &VersionRow) -> String {
 
 pub fn version(d: &VersionDetail) -> String {
     let m = &d.manifest;
+    let c = d.consequence();
     let mut out = format!(
-        "{}/{}{}\n",
+        "{}/{}{}\n{}: {}\n",
         m.dataset,
         m.version,
         if d.status.is_empty() {
             String::new()
         } else {
             format!(" [{}]", d.status.join(", "))
-        }
+        },
+        paint(&c.headline),
+        c.line
     );
     let kv = [
         (
             "created",
-            format!("{} by {}", m.created_at.to_rfc3339(), m.producer.actor),
+            format!("{} by {}", when(m.created_at), m.producer.actor),
         ),
         ("parent", or_dash(m.parent.as_ref().map(|p| p.as_str()))),
         ("message", or_dash(m.message.as_deref())),
         ("rows", m.rows.to_string()),
-        ("files", format!("{} ({} bytes)", m.files.len(), m.bytes)),
+        ("files", format!("{} ({})", m.files.len(), bytes(m.bytes))),
+        (
+            "gates",
+            if d.failed_gates.is_empty() {
+                match &d.report {
+                    Some(_) => "passed".to_string(),
+                    None => "never run (sealed with --no-promote)".to_string(),
+                }
+            } else {
+                format!("FAILED: {}", d.failed_gates.join(", "))
+            },
+        ),
+        ("report", or_dash(d.report.as_deref())),
         ("content", m.content_hash.clone()),
         (
             "manifest",
@@ -437,6 +545,27 @@ pub fn version(d: &VersionDetail) -> String {
     }
     for (k, v) in &m.meta {
         let _ = writeln!(out, "  meta      {k}={v}");
+    }
+    if !d.events.is_empty() {
+        out.push_str("\nhistory:\n");
+        let rows: Vec<Vec<String>> = d
+            .events
+            .iter()
+            .map(|e| {
+                vec![
+                    format!("#{}", e.seq),
+                    when(e.at),
+                    format!(
+                        "{}{}",
+                        e.what.as_str(),
+                        if e.forced { " (forced)" } else { "" }
+                    ),
+                    e.actor.clone(),
+                    or_dash(e.reason.as_deref()),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["SEQ", "AT", "WHAT", "ACTOR", "REASON"], &rows));
     }
     out.push_str("\nschema:\n");
     for c in &m.schema.columns {
@@ -549,9 +678,7 @@ pub fn gc(o: &GcOutcome) -> String {
             .map(|d| {
                 vec![
                     d.version.clone(),
-                    d.created_at
-                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                        .unwrap_or_else(|| "-".into()),
+                    d.created_at.map(when).unwrap_or_else(|| "-".into()),
                     if d.sealed { "sealed" } else { "unsealed" }.to_string(),
                     d.objects.to_string(),
                     bytes(d.bytes),
@@ -562,7 +689,7 @@ pub fn gc(o: &GcOutcome) -> String {
         out.push_str(&table(
             &[
                 "DELETE",
-                "CREATED (UTC)",
+                "CREATED",
                 "WAS",
                 "OBJECTS",
                 "SIZE",
@@ -667,5 +794,33 @@ pub fn delta_build(o: &lastgood::ops::delta::BuildOutcome) -> String {
         },
         o.commits_written,
         o.checkpoints_written
+    )
+}
+
+pub fn datasets(rows: &[lastgood::ops::datasets::DatasetRow]) -> String {
+    if rows.is_empty() {
+        return "no datasets under this root\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let m = r.last_move.as_ref();
+            vec![
+                r.dataset.clone(),
+                or_dash(r.version.as_deref()),
+                m.map(|m| when(m.at)).unwrap_or_else(|| "-".into()),
+                m.map(|m| format!("{}{}", m.action, if m.forced { "!" } else { "" }))
+                    .unwrap_or_else(|| "-".into()),
+                m.map(|m| m.actor.clone()).unwrap_or_else(|| "-".into()),
+                match &r.frozen {
+                    Some(why) => format!("FROZEN: {why}"),
+                    None => or_dash(m.and_then(|m| m.reason.as_deref())),
+                },
+            ]
+        })
+        .collect();
+    table(
+        &["DATASET", "POINTER", "MOVED", "HOW", "BY", "REASON"],
+        &rows,
     )
 }

@@ -38,6 +38,25 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    /// The type folder values show: all `YYYY-MM-DD` dates → date, all integers → int, else
+    /// string; none when there are no values to judge by.
+    pub fn infer<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<KeyType> {
+        let mut seen = false;
+        let (mut date, mut int) = (true, true);
+        for v in values {
+            seen = true;
+            date &= v.len() == 10 && chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok();
+            int &= v.parse::<i64>().is_ok();
+        }
+        seen.then_some(if date {
+            KeyType::Date
+        } else if int {
+            KeyType::Int
+        } else {
+            KeyType::String
+        })
+    }
+
     /// The name used in configs and manifests.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -50,6 +50,17 @@ pub struct Sources {
 
 /// Expands, inspects and checks the sources.
 pub async fn collect(sources: &[String], partition: &[(String, String)]) -> Result<Sources> {
+    collect_finished(sources, partition, None).await
+}
+
+/// Like [`collect`], and with a `marker` (`_SUCCESS`) every source folder must hold it (a source
+/// file: its folder): the job writing the folder has finished. A folder without it is refused
+/// before anything is uploaded.
+pub async fn collect_finished(
+    sources: &[String],
+    partition: &[(String, String)],
+    marker: Option<&str>,
+) -> Result<Sources> {
     if sources.is_empty() {
         return Err(Error::input(
             "no SOURCE given: name Parquet files or folders to publish",
@@ -82,7 +93,22 @@ pub async fn collect(sources: &[String], partition: &[(String, String)]) -> Resu
                     "{src}: no Parquet files in this folder"
                 )));
             }
+            if let Some(m) = marker
+                && !local.join(m).is_file()
+            {
+                return Err(Error::input(format!(
+                    "{src}: no {m} marker: the job writing this folder has not finished ({} Parquet files so far); publish once {m} is there (success_marker in lastgood.toml)",
+                    found.len() - before
+                )));
+            }
         } else {
+            if let Some(m) = marker
+                && !local.parent().is_some_and(|d| d.join(m).is_file())
+            {
+                return Err(Error::input(format!(
+                    "{src}: no {m} marker beside this file: the job writing its folder has not finished; publish once {m} is there (success_marker in lastgood.toml)"
+                )));
+            }
             let name = local
                 .file_name()
                 .and_then(|n| n.to_str())

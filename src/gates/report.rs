@@ -79,6 +79,18 @@ impl GateResult {
         self
     }
 
+    /// Details that only draw charts (ECDF points, category shares): most of a report's bytes.
+    pub const CHART_DETAILS: [&str; 3] = ["ecdf", "shares", "baseline_shares"];
+
+    /// The result without its chart points: what `publish --json` and `validate --json` print
+    /// (`report --json` and `--charts` keep them).
+    pub fn without_charts(mut self) -> Self {
+        for k in Self::CHART_DETAILS {
+            self.details.remove(k);
+        }
+        self
+    }
+
     /// Whether this result blocks promotion.
     pub fn blocks(&self) -> bool {
         !self.passed && self.severity == Severity::Fail

@@ -37,6 +37,10 @@ pub struct InitOutcome {
     pub written: Vec<String>,
     /// Files that existed already (kept as they are).
     pub kept: Vec<String>,
+    /// The type of each partition key, inferred from the sample's `key=value` folders (YYYY-MM-DD
+    /// → date, digits → int, else string); keys without sample values are left out.
+    #[serde(default)]
+    pub partition_types: std::collections::BTreeMap<String, crate::partition::KeyType>,
     pub next: Vec<String>,
 }
 
@@ -49,6 +53,7 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
         dataset: name.to_string(),
         written: Vec::new(),
         kept: Vec::new(),
+        partition_types: Default::default(),
         next: Vec::new(),
     };
     let config = opts.dir.join("lastgood.toml");
@@ -70,6 +75,7 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
                 ))
             })?;
         }
+        out.partition_types = partition_types(&opts.partition_by, &opts.sample, &sources);
         Some(contract_of(&sources, Some(name.to_string())))
     };
 
@@ -78,7 +84,13 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
         .join("schemas")
         .join(format!("{name}.contract.json"));
     let has_contract = contract.is_some() || contract_path.exists();
-    let section = dataset_section(&name, &opts.partition_by, has_contract, opts.no_delta);
+    let section = dataset_section(
+        &name,
+        &opts.partition_by,
+        &out.partition_types,
+        has_contract,
+        opts.no_delta,
+    );
     if config.exists() {
         let text = std::fs::read_to_string(&config)
             .map_err(|e| Error::io(format!("reading {}", config.display()), e))?;
@@ -142,6 +154,28 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
 pub async fn infer(sample: &[String], dataset: Option<String>) -> Result<Contract> {
     let sources = crate::source::collect(sample, &[]).await?;
     Ok(contract_of(&sources, dataset))
+}
+
+/// Each key's type from the values its folders hold in the sample: below the sample folders
+/// (`out/date=2026-11-21/part-0.parquet`) or in the sample paths themselves (`--sample
+/// out/date=2026-11-21/`).
+fn partition_types(
+    keys: &[String],
+    sample: &[String],
+    sources: &crate::source::Sources,
+) -> std::collections::BTreeMap<String, crate::partition::KeyType> {
+    keys.iter()
+        .filter_map(|k| {
+            let below = sources.files.iter().filter_map(|f| f.partition.get(k));
+            let named = sample.iter().flat_map(|s| {
+                s.split('/')
+                    .filter_map(|seg| seg.split_once('=').filter(|(sk, _)| sk == k))
+                    .map(|(_, v)| v)
+            });
+            let values: Vec<&str> = below.map(String::as_str).chain(named).collect();
+            crate::partition::KeyType::infer(values).map(|t| (k.clone(), t))
+        })
+        .collect()
 }
 
 fn contract_of(sources: &crate::source::Sources, dataset: Option<String>) -> Contract {
@@ -209,6 +243,7 @@ root = "{}"
 fn dataset_section(
     name: &DatasetName,
     partition_by: &[String],
+    types: &std::collections::BTreeMap<String, crate::partition::KeyType>,
     has_contract: bool,
     no_delta: bool,
 ) -> String {
@@ -240,14 +275,26 @@ validations = "validations/{name}.toml"
         );
     } else {
         let keys: Vec<String> = partition_by.iter().map(|k| format!("{k:?}")).collect();
+        let typed: Vec<String> = partition_by
+            .iter()
+            .map(|k| {
+                let t = types.get(k).copied().unwrap_or_default();
+                format!("{k} = {:?}", t.as_str())
+            })
+            .collect();
+        let how = if partition_by.iter().all(|k| types.contains_key(k)) {
+            "inferred from the sample's folders; string, date (YYYY-MM-DD) or int"
+        } else {
+            "string, date (YYYY-MM-DD) or int: check (no sample folders to infer from)"
+        };
         s.push_str(&format!(
             r#"# Each publish adds or replaces one partition; the others are carried forward by reference.
 partition_by = [{}]
-partition_types = {{ {} = "string" }}  # string, date (YYYY-MM-DD) or int
+partition_types = {{ {} }}  # {how}
 compare = "partition"                   # gates: like with like, or "dataset" for whole versions
 "#,
             keys.join(", "),
-            partition_by[0]
+            typed.join(", ")
         ));
     }
     s

@@ -1,6 +1,7 @@
 //! One file per verb. Each takes a [`crate::Dataset`] (and a [`crate::Context`] when it writes) and
 //! returns a serializable outcome: the CLI prints it as a table or, with `--json`, as is.
 
+pub mod datasets;
 pub mod delta;
 pub mod doctor;
 pub mod freeze;

@@ -1,7 +1,8 @@
 //! `lastgood publish`: seal a new immutable version, then promote it.
 //!
-//! 1. Collect and check the sources ([`crate::source::collect`]): one schema, footers read, files
-//!    hashed. The content hash covers every file's place and checksum.
+//! 1. Collect and check the sources ([`crate::source::collect_finished`]): one schema, footers
+//!    read, files hashed; with a success marker configured, every source folder must hold it. The
+//!    content hash covers every file's place and checksum.
 //! 2. Read the pointer's head: its version is the parent (and the baseline the gates judge against).
 //! 3. Choose the id: the one given, or the version already holding this content
 //!    (`content/<hash>.json`), or a new `UTC time + hash` id.
@@ -55,6 +56,8 @@ pub struct PublishOptions {
     pub partitioning: Option<Partitioning>,
     /// With a partitioning: replace every partition (carry nothing forward).
     pub full: bool,
+    /// A file every source folder must hold (`_SUCCESS`): refuse folders still being written.
+    pub success_marker: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,6 +85,9 @@ pub struct PublishOutcome {
     pub gates: Vec<GateResult>,
     /// Dataset-relative path of the stored gate report.
     pub report: Option<String>,
+    /// The stored gate report's absolute location (`file:///…`, `s3://…`).
+    #[serde(default)]
+    pub report_url: Option<String>,
     /// Partitioned publishes: the partitions added or replaced, and how many files of other
     /// partitions were carried forward by reference.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -120,7 +126,12 @@ impl ContentMarker {
 }
 
 pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Result<PublishOutcome> {
-    let sources = source::collect(&opts.sources, &opts.partition).await?;
+    let sources = source::collect_finished(
+        &opts.sources,
+        &opts.partition,
+        opts.success_marker.as_deref(),
+    )
+    .await?;
     let mut touched: Vec<partition::Values> = Vec::new();
     for f in &sources.files {
         if !touched.contains(&f.partition) {
@@ -286,6 +297,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         passed: true,
         gates: Vec::new(),
         report: None,
+        report_url: None,
         partitions: match &opts.partitioning {
             Some(p) => touched
                 .iter()
@@ -371,6 +383,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         outcome.baseline = baseline_id.as_ref().map(|v| v.to_string());
         outcome.passed = report.passed;
         outcome.report = Some(report_path.clone());
+        outcome.report_url = Some(ds.store.url_of(&ds.layout.resolve(&report_path)?));
         let verdict =
             serde_json::to_value(report.verdict(&report_path)).expect("verdict serializes");
         outcome.gates = report.gates;

@@ -26,6 +26,18 @@ pub enum At {
     Seq(u64),
 }
 
+impl At {
+    /// The position a ref names: `@N` is a history position (its manifest checksum is checked as
+    /// for `--seq`), `current` the head, anything else the version it resolves to.
+    pub async fn from_ref(ds: &Dataset, r: &str) -> Result<At> {
+        Ok(match crate::refs::Ref::parse(r)? {
+            crate::refs::Ref::At(n) => At::Seq(n),
+            crate::refs::Ref::Current => At::Current,
+            _ => At::Version(crate::refs::resolve(ds, r).await?),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Resolved {
     pub dataset: String,

@@ -78,6 +78,9 @@ pub async fn revert(
         }))
     })
     .await?;
+    if !moved {
+        return Ok(MoveOutcome::unmoved(ds, Action::Revert, &entry));
+    }
     Ok(MoveOutcome::new(ds, &entry, moved))
 }
 

@@ -4,7 +4,7 @@
 //! 2. A reverted version is refused unless `--force`; forcing clears its mark (this is how a revert
 //!    is undone).
 //! 3. The move is appended to the log; a lost position is retried, since "point at V" still holds
-//!    on any head.
+//!    on any head. A pointer already at V writes nothing: `moved: false`, action `set`.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,22 @@ pub struct MoveOutcome {
 }
 
 impl MoveOutcome {
+    /// The pointer already was where `action` wanted it: nothing written. The action is the one
+    /// asked for (not the head entry's), `from` and `to` are both the current version, `seq` the
+    /// head's.
+    pub fn unmoved(ds: &Dataset, action: Action, head: &LogEntry) -> Self {
+        let at = head.state.version.as_ref().map(|v| v.to_string());
+        MoveOutcome {
+            dataset: ds.name().to_string(),
+            action: action.as_str().to_string(),
+            from: at.clone(),
+            to: at,
+            moved: false,
+            seq: head.seq,
+            forced: false,
+        }
+    }
+
     pub fn new(ds: &Dataset, e: &LogEntry, moved: bool) -> Self {
         MoveOutcome {
             dataset: ds.name().to_string(),
@@ -72,6 +88,9 @@ pub async fn set(
         }))
     })
     .await?;
+    if !moved {
+        return Ok(MoveOutcome::unmoved(ds, Action::Set, &entry));
+    }
     Ok(MoveOutcome::new(ds, &entry, moved))
 }
 

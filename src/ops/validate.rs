@@ -109,3 +109,32 @@ pub async fn validate(
     let path = gates::store_report(ds, &report).await?;
     Ok((report, path))
 }
+
+/// What `validate --json` prints: the report (without chart points unless asked), and where it is
+/// stored.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ValidateOutcome {
+    #[serde(flatten)]
+    pub report: Report,
+    /// Dataset-relative path of the stored report.
+    pub report_path: String,
+    /// Its absolute location (`file:///…`, `s3://…`).
+    pub report_url: String,
+}
+
+impl ValidateOutcome {
+    pub fn new(ds: &Dataset, mut report: Report, path: String, charts: bool) -> Result<Self> {
+        if !charts {
+            report.gates = report
+                .gates
+                .into_iter()
+                .map(crate::gates::GateResult::without_charts)
+                .collect();
+        }
+        Ok(ValidateOutcome {
+            report_url: ds.store.url_of(&ds.layout.resolve(&path)?),
+            report,
+            report_path: path,
+        })
+    }
+}

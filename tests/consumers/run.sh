@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb and pyarrow, on
-# a local root and (with LASTGOOD_TEST_AZURE, Azurite's env) on Azure; then the Delta Lake
-# projection read by pinned deltalake and polars (test_delta.py; on S3 too when LASTGOOD_TEST_S3 is
-# set, as tests/run.sh does).
+# The consumer recipes (examples/recipes/) against the real CLI, with pinned duckdb, pyarrow, polars
+# and pandas, on a local root and (with LASTGOOD_TEST_AZURE, Azurite's env) on Azure; then the Delta
+# Lake projection read by pinned deltalake and polars (test_delta.py; on S3 too when
+# LASTGOOD_TEST_S3 is set, as tests/run.sh does).
 #
 #   bash tests/consumers/run.sh            # uses target/debug/lastgood (build it first)
 #   LASTGOOD_BIN=target/release/lastgood bash tests/consumers/run.sh
@@ -26,8 +26,8 @@ if [[ ! -x $venv/bin/python ]]; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt" \
   || die "pip install -r tests/consumers/requirements.txt failed (PyPI reachable? $venv intact? delete it to start over)"
-"$venv/bin/python" -c 'import duckdb, pyarrow, deltalake, polars' \
-  || die "duckdb/pyarrow/deltalake/polars do not import from $venv"
+"$venv/bin/python" -c 'import duckdb, pyarrow, deltalake, polars, pandas' \
+  || die "duckdb/pyarrow/deltalake/polars/pandas do not import from $venv"
 
 export PYTHONDONTWRITEBYTECODE=1  # the recipes are imported from examples/: leave no __pycache__ there
 export LASTGOOD_BIN=${LASTGOOD_BIN:-$repo/target/debug/lastgood}

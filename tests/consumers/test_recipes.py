@@ -2,10 +2,10 @@
 
 Runs the real CLI (env LASTGOOD_BIN, default target/debug/lastgood in this repository) on a temporary
 lake, with real Parquet files made by pyarrow, and reads the dataset back through the two recipes in
-examples/recipes/ (DuckDB and pyarrow), both as functions and as scripts, and through
+examples/recipes/ (DuckDB, pyarrow, polars and pandas), as functions and as scripts, and through
 `lastgood resolve`. Plain Python, no pytest: `python tests/consumers/test_recipes.py` exits non-zero
-and says what failed. Usually run by tests/consumers/run.sh, which installs the pinned duckdb and
-pyarrow first.
+and says what failed. Usually run by tests/consumers/run.sh, which installs the pinned duckdb,
+pyarrow, polars and pandas first.
 
 The story (dataset churn_scores, 20,000 customers in 2 files a night):
   night 1 publishes (0); night 2 passes the gates and is promoted (0); night 3's scores are shifted
@@ -33,6 +33,8 @@ import traceback
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -41,6 +43,8 @@ RECIPES = REPO / "examples" / "recipes"
 sys.path.insert(0, str(RECIPES))
 
 import read_duckdb  # noqa: E402
+import read_pandas  # noqa: E402
+import read_polars  # noqa: E402
 import read_pyarrow  # noqa: E402
 
 BIN = os.environ.get("LASTGOOD_BIN") or str(REPO / "target" / "debug" / "lastgood")
@@ -173,8 +177,26 @@ def consumers_read(
     got = pairs_arrow(read_pyarrow.read_current(lake.as_uri(), DATASET, columns=["customer_id", "score"]))
     check(got == expected, f"{step}: pyarrow (file:// root, 2 columns) reads exactly {version}'s rows")
 
-    # Both recipes as scripts.
-    for script in ("read_duckdb.py", "read_pyarrow.py"):
+    # polars, as a function (the version comes back beside the frame).
+    frame, ptr = read_polars.read_current(str(lake), DATASET)
+    check(ptr["version"] == version, f"{step}: polars reads pointer {version}", ptr["version"])
+    got = sorted(zip(frame["customer_id"].to_list(), frame["score"].to_list()))
+    check(got == expected, f"{step}: polars reads exactly {version}'s rows",
+          f"{len(got)} rows; first {got[:2]} vs {expected[:2]}")
+    frame, _ = read_polars.read_current(lake.as_uri(), DATASET, columns=["customer_id", "score"])
+    check(frame.columns == ["customer_id", "score"], f"{step}: polars (file:// root) keeps 2 columns",
+          str(frame.columns))
+
+    # pandas, as a function (the version in attrs).
+    frame = read_pandas.read_current(str(lake), DATASET)
+    check(frame.attrs.get("lastgood.version") == version, f"{step}: pandas attrs name {version}",
+          str(frame.attrs))
+    got = sorted(zip(frame["customer_id"].tolist(), frame["score"].tolist()))
+    check(got == expected, f"{step}: pandas reads exactly {version}'s rows",
+          f"{len(got)} rows; first {got[:2]} vs {expected[:2]}")
+
+    # Every recipe as a script.
+    for script in ("read_duckdb.py", "read_pyarrow.py", "read_polars.py", "read_pandas.py"):
         proc = subprocess.run([sys.executable, str(RECIPES / script), str(lake), DATASET],
                               capture_output=True, text=True, timeout=120)
         want = f"{DATASET} {version} {len(expected)} rows"
@@ -325,6 +347,14 @@ def scenario(tmp: Path) -> None:
         got = sorted(zip(*(table[c].to_pylist() for c in ("date", "customer_id", "score"))))
         check(got == expected, f"{step}: pyarrow reads exactly {version}'s partitions and rows",
               f"{len(got)} rows; dates {sorted({g[0] for g in got})}")
+        frame, _ = read_polars.read_current(str(lake), "daily_scores")
+        got = sorted(zip(*(frame[c].to_list() for c in ("date", "customer_id", "score"))))
+        check(got == expected, f"{step}: polars reads exactly {version}'s partitions and rows",
+              f"{len(got)} rows; dates {sorted({g[0] for g in got})}")
+        frame = read_pandas.read_current(str(lake), "daily_scores")
+        got = sorted(zip(*(frame[c].tolist() for c in ("date", "customer_id", "score"))))
+        check(got == expected, f"{step}: pandas reads exactly {version}'s partitions and rows",
+              f"{len(got)} rows; dates {sorted({g[0] for g in got})}")
 
     day1, day2 = "2026-11-21", "2026-11-22"
     rc, d1, _ = expect_exit(tmp, 0, "publish", "daily_scores", str(tmp / "out" / "night1"),
@@ -365,7 +395,8 @@ def scenario(tmp: Path) -> None:
 
 
 def main() -> int:
-    print(f"lastgood: {BIN}\nduckdb {duckdb.__version__}, pyarrow {pa.__version__}, python {sys.version.split()[0]}")
+    print(f"lastgood: {BIN}\nduckdb {duckdb.__version__}, pyarrow {pa.__version__}, "
+          f"polars {pl.__version__}, pandas {pd.__version__}, python {sys.version.split()[0]}")
     for _ in range(60):
         if os.access(BIN, os.X_OK):
             break

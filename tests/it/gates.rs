@@ -153,7 +153,7 @@ fn bad_nights_fail_their_gate_and_leave_the_pointer() {
     let o = lastgood(cwd, &root, &["publish", "churn", src.to_str().unwrap()]);
     assert_eq!(code(&o), 3);
     let text = stdout(&o);
-    assert!(text.starts_with("FAILED: gates against"), "{text}");
+    assert!(text.starts_with("FAILED churn/"), "{text}");
     assert!(
         text.contains("VERDICT") && text.contains("FAIL ") && text.contains("score"),
         "{text}"

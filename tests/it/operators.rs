@@ -339,7 +339,7 @@ fn init_infer_query_and_duckdb_resolve() {
             .output()
             .unwrap(),
     );
-    assert!(human.contains("| 1000 |"), "{human}");
+    assert_eq!(human, "n\n1000\n", "{human}");
     let bad = bin()
         .current_dir(cwd)
         .args(["query", "churn", "SELECT nope FROM churn"])
