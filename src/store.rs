@@ -232,6 +232,26 @@ impl Store {
         }
     }
 
+    /// The object's size and BLAKE3 checksum (`blake3:<hex>`), `None` when it does not exist.
+    /// The bytes are streamed through the hasher as they arrive: memory stays bounded by the
+    /// client's chunk size, whatever the object's size.
+    pub async fn checksum(&self, path: &Path) -> Result<Option<(u64, String)>> {
+        let ctx = || format!("reading {}", self.url_of(path));
+        let got = match retrying(|| self.inner.get(path)).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(Error::store(ctx(), e)),
+        };
+        let mut stream = got.into_stream();
+        let mut hasher = blake3::Hasher::new();
+        let mut size = 0u64;
+        while let Some(chunk) = stream.try_next().await.map_err(|e| Error::store(ctx(), e))? {
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        Ok(Some((size, format!("blake3:{}", hasher.finalize().to_hex()))))
+    }
+
     pub async fn head(&self, path: &Path) -> Result<Option<ObjectMeta>> {
         match retrying(|| self.inner.head(path)).await {
             Ok(m) => Ok(Some(m)),

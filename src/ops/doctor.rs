@@ -317,18 +317,14 @@ async fn verify_file(ds: &Dataset, f: &manifest::FileEntry) -> Option<String> {
         Ok(p) => p,
         Err(e) => return Some(e.to_string()),
     };
-    match ds.store.get(&path).await {
+    // Streamed through the hasher: doctor's memory does not grow with the files' sizes.
+    match ds.store.checksum(&path).await {
         Err(e) => Some(e.to_string()),
         Ok(None) => Some("missing".into()),
-        Ok(Some(bytes)) if bytes.len() as u64 != f.size => Some(format!(
-            "{} bytes, the manifest says {}",
-            bytes.len(),
-            f.size
-        )),
-        Ok(Some(bytes)) => {
-            let sum = tokio::task::spawn_blocking(move || manifest::checksum(&bytes))
-                .await
-                .unwrap_or_default();
+        Ok(Some((size, _))) if size != f.size => {
+            Some(format!("{size} bytes, the manifest says {}", f.size))
+        }
+        Ok(Some((_, sum))) => {
             (sum != f.checksum).then(|| format!("checksum {sum}, the manifest says {}", f.checksum))
         }
     }

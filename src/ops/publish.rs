@@ -661,13 +661,13 @@ async fn upload(
                     .push(dest.clone());
             }
             if put == Put::Exists {
-                let Some(existing) = ds.store.get(&dest).await? else {
+                let Some((_, existing)) = ds.store.checksum(&dest).await? else {
                     return Err(Error::Conflict(format!(
                         "{} is being written by another publish of version {id}; run again",
                         ds.store.url_of(&dest)
                     )));
                 };
-                if manifest::checksum(&existing) != f.checksum {
+                if existing != f.checksum {
                     return Err(Error::Refused(format!(
                         "{} already exists with other content (an unsealed upload of version {id}); publish under another id",
                         ds.store.url_of(&dest)
