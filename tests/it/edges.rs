@@ -14,6 +14,105 @@ fn local_root(t: &tempfile::TempDir) -> String {
     t.path().join("lake").display().to_string()
 }
 
+fn first_parquet(dir: &Path) -> std::path::PathBuf {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    files.remove(0)
+}
+
+/// Defect 11: a source file replaced after publish hashed it and before it uploaded it. The
+/// version must never carry bytes other than its manifest's checksum: the publish fails (exit 2,
+/// naming the file), nothing is sealed, the pointer stays.
+fn source_replaced_mid_publish(root: &str, env: &[(&str, &str)]) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    let mon = data(cwd, "mon", 5_000, 1, 1, Variant::Good);
+    let tue = data(cwd, "tue", 5_000, 2, 2, Variant::Good);
+    let other = data(cwd, "other", 5_000, 2, 3, Variant::Good);
+    let first: Value = ok_json(&lg_env(
+        cwd,
+        root,
+        &["publish", "scores", mon.to_str().unwrap(), "--json"],
+        env,
+    ));
+
+    let hook = cwd.join("hook");
+    std::fs::create_dir_all(&hook).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lastgood"));
+    cmd.current_dir(cwd)
+        .args(["--root", root, "publish", "scores", tue.to_str().unwrap()])
+        .env_remove("LASTGOOD_ROOT")
+        .env_remove("LASTGOOD_CONFIG")
+        .env("LASTGOOD_ACTOR", "tester@ci")
+        .env("LASTGOOD_FAULT_PAUSE_BEFORE_UPLOAD", &hook)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !hook.join("paused").exists() {
+        assert!(std::time::Instant::now() < deadline, "publish never paused");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The producer rewrites the file (a new file renamed over it, as writers do).
+    let victim = first_parquet(&tue);
+    let staged = cwd.join("staged.parquet");
+    std::fs::copy(first_parquet(&other), &staged).unwrap();
+    std::fs::rename(&staged, &victim).unwrap();
+    std::fs::write(hook.join("resume"), b"").unwrap();
+    let o = child.wait_with_output().unwrap();
+
+    fails_with(&o, 2, "changed");
+    let name = victim.file_name().unwrap().to_str().unwrap();
+    assert!(stderr(&o).contains(name), "{}", stderr(&o));
+    let show: Value = ok_json(&lg(cwd, root, &["pointer", "show", "scores", "--json"]));
+    assert_eq!(show["version"], first["version"]);
+    let versions: Value = ok_json(&lg(cwd, root, &["versions", "scores", "--json"]));
+    let sealed = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["sealed"] == true)
+        .count();
+    assert_eq!(sealed, 1, "nothing sealed: {versions}");
+    // Publishing the files as they now are works, and every byte matches its checksum.
+    ok_json::<Value>(&lg_env(
+        cwd,
+        root,
+        &["publish", "scores", tue.to_str().unwrap(), "--json"],
+        env,
+    ));
+    let d = lg(cwd, root, &["doctor", "scores", "--json"]);
+    assert_eq!(code(&d), 0, "{}", String::from_utf8_lossy(&d.stdout));
+}
+
+#[test]
+fn local_source_replaced_mid_publish_seals_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    source_replaced_mid_publish(&local_root(&t), &[]);
+}
+
+#[test]
+fn s3_source_replaced_mid_publish_seals_nothing() {
+    if let Some(root) = s3_root("replaced") {
+        source_replaced_mid_publish(&root, &[]);
+    }
+}
+
+/// The same through multipart uploads (the threshold lowered so every file goes up in parts).
+#[test]
+fn s3_multipart_source_replaced_mid_publish_seals_nothing() {
+    if let Some(root) = s3_root("replaced-multipart") {
+        source_replaced_mid_publish(&root, &[("LASTGOOD_MULTIPART_THRESHOLD", "1")]);
+    }
+}
+
 /// Runs the binary and returns its output and its peak RSS in bytes (from `wait4`, this child
 /// alone).
 fn lg_peak_rss(cwd: &Path, root: &str, args: &[&str]) -> (std::process::Output, u64) {
