@@ -476,15 +476,12 @@ fn copy_create(
         .parent()
         .ok_or_else(|| std::io::Error::other("no parent folder"))?;
     std::fs::create_dir_all(dir)?;
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let staging = dir.join(format!(".{name}.{}-{nanos}.staging", std::process::id()));
+    // Not derived from the target's name: a name near the filesystem's 255-byte limit must fit.
+    let staging = dir.join(format!(".lastgood-{}-{nanos}.staging", std::process::id()));
     let linked = std::fs::copy(src, &staging).and_then(|_| {
         let mut h = blake3::Hasher::new();
         h.update_reader(std::fs::File::open(&staging)?)?;

@@ -212,3 +212,38 @@ fn doctor_verifies_a_large_file_in_bounded_memory() {
         "doctor's peak RSS {rss} bytes for a {size}-byte file: not streamed (this test process: {parent})"
     );
 }
+
+/// Defect 16 (part): a file name of about 238 characters failed on the local store only (exit 1).
+/// Names up to 255 bytes (the local filesystem's limit) publish alike on every store; a longer one
+/// (only a remote source can have it) is refused with exit 2 naming it, before anything is written.
+fn long_file_names(root: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    let src = data(cwd, "night", 2_000, 1, 1, Variant::Good);
+    for len in [238, 255] {
+        let name = format!("{}.parquet", "p".repeat(len - ".parquet".len()));
+        let dir = cwd.join(format!("long-{len}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(first_parquet(&src), dir.join(&name)).unwrap();
+        let o = lg(cwd, root, &["publish", "long", dir.to_str().unwrap(), "--json"]);
+        let v: Value = ok_json(&o);
+        assert_eq!(v["promoted"], true, "{v}");
+        let files: Value = ok_json(&lg(cwd, root, &["resolve", "long", "--json"]));
+        assert!(files.to_string().contains(&name), "{files}");
+    }
+    let d = lg(cwd, root, &["doctor", "long", "--json"]);
+    assert_eq!(code(&d), 0, "{}", String::from_utf8_lossy(&d.stdout));
+}
+
+#[test]
+fn local_long_file_names_publish() {
+    let t = tempfile::tempdir().unwrap();
+    long_file_names(&local_root(&t));
+}
+
+#[test]
+fn s3_long_file_names_publish() {
+    if let Some(root) = s3_root("longnames") {
+        long_file_names(&root);
+    }
+}
