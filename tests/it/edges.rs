@@ -164,7 +164,7 @@ fn doctor_verifies_a_large_file_in_bounded_memory() {
     let props = parquet::file::properties::WriterProperties::builder()
         .set_dictionary_enabled(false)
         .set_statistics_enabled(parquet::file::properties::EnabledStatistics::None)
-        .set_max_row_group_size(4)
+        .set_max_row_group_row_count(Some(4))
         .build();
     let f = std::fs::File::create(src.join("part-0.parquet")).unwrap();
     let mut w = parquet::arrow::ArrowWriter::try_new(f, schema.clone(), Some(props)).unwrap();
@@ -246,4 +246,78 @@ fn s3_long_file_names_publish() {
     if let Some(root) = s3_root("longnames") {
         long_file_names(&root);
     }
+}
+
+const DAILY: &str = r#"root = "lake"
+
+[datasets.daily]
+partition_by = ["date"]
+partition_types = { date = "date" }
+"#;
+
+/// Defect 4: nights 1-4 published one at a time, night 2 bad (found later) and reverted alone.
+/// A plain revert then must not go to the last-known-good night-3 version, which still carries
+/// night 2's bad files (and lacks night 4): it refuses (exit 4), naming the bad partition and
+/// `--to`; `--to` to a version without it works.
+#[test]
+fn plain_revert_after_a_partition_revert_never_brings_the_bad_partition_back() {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    std::fs::write(cwd.join("lastgood.toml"), DAILY).unwrap();
+    let root = cwd.join("lake").display().to_string();
+    let mut ids = Vec::new();
+    for i in 1..=4 {
+        let src = data(cwd, &format!("n{i}"), 2_000, 1, i, Variant::Good);
+        let date = format!("2026-11-0{i}");
+        let v: Value = ok_json(&lg(
+            cwd,
+            &root,
+            &[
+                "publish",
+                "daily",
+                src.to_str().unwrap(),
+                "--partition",
+                &format!("date={date}"),
+                "--json",
+            ],
+        ));
+        ids.push(v["version"].as_str().unwrap().to_string());
+    }
+    let pr: Value = ok_json(&lg(
+        cwd,
+        &root,
+        &[
+            "pointer",
+            "revert",
+            "daily",
+            "--partition",
+            "date=2026-11-02",
+            "--reason",
+            "night 2 scored with a stale model",
+            "--json",
+        ],
+    ));
+    let after_partition_revert = pr["to"].as_str().unwrap().to_string();
+
+    let o = lg(
+        cwd,
+        &root,
+        &["pointer", "revert", "daily", "--reason", "undo"],
+    );
+    fails_with(&o, 4, "--to");
+    let err = stderr(&o);
+    assert!(err.contains("date=2026-11-02"), "{err}");
+    assert!(err.contains(&ids[2]), "names the version it will not go to: {err}");
+    let show: Value = ok_json(&lg(cwd, &root, &["pointer", "show", "daily", "--json"]));
+    assert_eq!(show["version"], after_partition_revert.as_str());
+
+    // On purpose, to a version without night 2's bad files: allowed.
+    let back: Value = ok_json(&lg(
+        cwd,
+        &root,
+        &[
+            "pointer", "revert", "daily", "--to", &ids[0], "--reason", "back to night 1", "--json",
+        ],
+    ));
+    assert_eq!(back["to"], ids[0].as_str());
 }
