@@ -321,3 +321,92 @@ fn plain_revert_after_a_partition_revert_never_brings_the_bad_partition_back() {
     ));
     assert_eq!(back["to"], ids[0].as_str());
 }
+
+fn publish_night(cwd: &Path, root: &str, src: &Path, date: &str) -> (i32, Value) {
+    let o = lg(
+        cwd,
+        root,
+        &[
+            "publish",
+            "daily",
+            src.to_str().unwrap(),
+            "--partition",
+            &format!("date={date}"),
+            "--json",
+        ],
+    );
+    (code(&o), serde_json::from_slice(&o.stdout).unwrap())
+}
+
+/// The gates' verdicts by name, and the D statistics where there are some.
+fn verdicts(gates: &Value) -> Vec<(String, String, String)> {
+    gates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap_or_default().to_string(),
+                g["status"].to_string(),
+                g["observed"].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Defect 15: publish judges a night against its previous night; validate judged whole versions,
+/// even `--against` publish's own baseline, so a broken night diluted among six good ones passed.
+/// validate judges exactly as publish would (same scope, same verdicts); `--partition` chooses.
+#[test]
+fn validate_judges_a_partitioned_version_as_publish_did() {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    std::fs::write(cwd.join("lastgood.toml"), DAILY).unwrap();
+    let root = cwd.join("lake").display().to_string();
+    let mut ids = Vec::new();
+    for i in 1..=6u64 {
+        let src = data(cwd, &format!("n{i}"), 2_000, 1, i, Variant::Good);
+        let (c, v) = publish_night(cwd, &root, &src, &format!("2026-11-0{i}"));
+        assert_eq!(c, 0, "{v}");
+        ids.push(v["version"].as_str().unwrap().to_string());
+    }
+    let broken = data(cwd, "n7", 2_000, 1, 7, Variant::Constant);
+    let (c, published) = publish_night(cwd, &root, &broken, "2026-11-07");
+    assert_eq!(c, 3, "the broken night fails its gates: {published}");
+    let v7 = published["version"].as_str().unwrap().to_string();
+
+    for against in [Some(ids[5].as_str()), None] {
+        let mut args = vec!["validate", "daily", v7.as_str(), "--json"];
+        if let Some(a) = against {
+            args.extend(["--against", a]);
+        }
+        let o = lg(cwd, &root, &args);
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(code(&o), 3, "validate fails as publish did: {v}");
+        assert_eq!(v["scope"], published["scope"], "{v}");
+        assert_eq!(verdicts(&v["gates"]), verdicts(&published["gates"]));
+        crate::schemas::check(
+            &crate::schemas::validator("gate-report.schema.json"),
+            &Path::new(&root)
+                .join("daily")
+                .join(v["report_path"].as_str().unwrap()),
+        );
+    }
+
+    // --partition chooses what to judge: night 1, carried unchanged, against its previous self.
+    let o = lg(
+        cwd,
+        &root,
+        &["validate", "daily", &v7, "--partition", "date=2026-11-01", "--json"],
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(code(&o), 0, "{v}");
+    assert_eq!(v["scope"]["candidate"][0], "date=2026-11-01", "{v}");
+    assert_eq!(v["scope"]["baseline"][0], "date=2026-11-01", "{v}");
+    let o = lg(
+        cwd,
+        &root,
+        &["validate", "daily", &v7, "--partition", "date=2026-12-31"],
+    );
+    fails_with(&o, 2, "date=2026-12-31");
+}
