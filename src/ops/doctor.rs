@@ -262,7 +262,9 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
                         p.seq > entry.seq,
                     )
                 }
-                Ok(_) => (None, false),
+                // A copy or mirror: consumers following its urls read the original (or nothing,
+                // once it is deleted).
+                Ok(p) => (p.elsewhere(ds), false),
             },
         };
         match stale {

@@ -410,3 +410,93 @@ fn validate_judges_a_partitioned_version_as_publish_did() {
     );
     fails_with(&o, 2, "date=2026-12-31");
 }
+
+/// Copies every object of a dataset from one root to another (any stores), as a mirror job does.
+fn mirror(from: &str, to: &str, dataset: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (a, b) = (
+            lastgood::Store::open(from).unwrap(),
+            lastgood::Store::open(to).unwrap(),
+        );
+        let prefix = a.base().clone().join(dataset);
+        for o in a.list(&prefix).await.unwrap() {
+            let rel: Vec<String> = o
+                .location
+                .prefix_match(a.base())
+                .unwrap()
+                .map(|p| p.as_ref().to_string())
+                .collect();
+            let dest = rel
+                .iter()
+                .fold(b.base().clone(), |p, part| p.join(part.as_str()));
+            let bytes = a.get(&o.location).await.unwrap().unwrap();
+            b.create(&dest, bytes).await.unwrap();
+        }
+    });
+}
+
+fn pointer_file(root: &str, dataset: &str) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let s = lastgood::Store::open(root).unwrap();
+        let p = s.base().clone().join(dataset).join("pointer.json");
+        serde_json::from_slice(&s.get(&p).await.unwrap().unwrap()).unwrap()
+    })
+}
+
+/// Defect 19: a mirrored dataset's pointer.json keeps the original's `root` and `url`s; doctor said
+/// healthy after the original was deleted. Doctor flags it (exit 2), `--repair` (or any command
+/// that syncs the pointer file) rewrites it for where it is read, and every url then leads into
+/// the mirror, which alone still holds the data.
+fn mirrored_pointer_file(mirror_root: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    let original = cwd.join("original").display().to_string();
+    let src = data(cwd, "night", 2_000, 2, 1, Variant::Good);
+    ok_json::<Value>(&lg(cwd, &original, &["publish", "scores", src.to_str().unwrap(), "--json"]));
+    mirror(&original, mirror_root, "scores");
+    std::fs::remove_dir_all(&original).unwrap();
+
+    let d = lg(cwd, mirror_root, &["doctor", "scores", "--json"]);
+    let report: Value = serde_json::from_slice(&d.stdout).unwrap();
+    assert_eq!(code(&d), 2, "{report}");
+    let problems = report["problems"].to_string();
+    assert!(
+        problems.contains("pointer_file") && problems.contains("original"),
+        "{problems}"
+    );
+
+    let r: Value = ok_json(&lg(cwd, mirror_root, &["doctor", "scores", "--repair", "--json"]));
+    assert_eq!(r["ok"], true, "{r}");
+    let p = pointer_file(mirror_root, "scores");
+    let root = p["root"].as_str().unwrap();
+    assert!(!root.contains("/original/"), "{p}");
+    for f in p["files"].as_array().unwrap() {
+        assert_eq!(
+            f["url"].as_str().unwrap(),
+            format!("{root}{}", f["path"].as_str().unwrap())
+        );
+    }
+    let d = lg(cwd, mirror_root, &["doctor", "scores", "--json"]);
+    assert_eq!(code(&d), 0, "{}", String::from_utf8_lossy(&d.stdout));
+}
+
+#[test]
+fn local_mirror_pointer_file_is_flagged_and_repaired() {
+    let t = tempfile::tempdir().unwrap();
+    mirrored_pointer_file(&local_root(&t));
+}
+
+#[test]
+fn s3_mirror_pointer_file_is_flagged_and_repaired() {
+    if let Some(root) = s3_root("mirror") {
+        mirrored_pointer_file(&root);
+    }
+}
