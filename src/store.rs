@@ -245,11 +245,18 @@ impl Store {
         let mut stream = got.into_stream();
         let mut hasher = blake3::Hasher::new();
         let mut size = 0u64;
-        while let Some(chunk) = stream.try_next().await.map_err(|e| Error::store(ctx(), e))? {
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|e| Error::store(ctx(), e))?
+        {
             size += chunk.len() as u64;
             hasher.update(&chunk);
         }
-        Ok(Some((size, format!("blake3:{}", hasher.finalize().to_hex()))))
+        Ok(Some((
+            size,
+            format!("blake3:{}", hasher.finalize().to_hex()),
+        )))
     }
 
     pub async fn head(&self, path: &Path) -> Result<Option<ObjectMeta>> {
@@ -313,11 +320,10 @@ impl Store {
         if let Some(target) = self.local_path_of(dest).filter(|_| self.fast_local) {
             let src = local.to_path_buf();
             let expected = checksum.to_string();
-            let copied =
-                tokio::task::spawn_blocking(move || copy_create(&src, &target, &expected))
-                    .await
-                    .map_err(|e| Error::io(ctx(), std::io::Error::other(e)))?
-                    .map_err(|e| Error::io(ctx(), e))?;
+            let copied = tokio::task::spawn_blocking(move || copy_create(&src, &target, &expected))
+                .await
+                .map_err(|e| Error::io(ctx(), std::io::Error::other(e)))?
+                .map_err(|e| Error::io(ctx(), e))?;
             return match copied {
                 Copied::Put(put) => Ok(put),
                 Copied::Changed(now) => Err(changed(&now)),

@@ -110,7 +110,11 @@ pub async fn revert(
 /// the partition revert did not mark reverted): going there would bring it back, and drop what was
 /// published since. Refused (exit 4) with the partitions named: the user chooses with `--to`.
 /// Partition reverts since `lkg` was last current are read back from the head.
-async fn refuse_taken_partitions(ds: &Dataset, head: &pointer::Head, lkg: &VersionId) -> Result<()> {
+async fn refuse_taken_partitions(
+    ds: &Dataset,
+    head: &pointer::Head,
+    lkg: &VersionId,
+) -> Result<()> {
     let mut taken: Vec<(u64, RevertedPartition)> = Vec::new();
     let mut seq = head.seq;
     while seq > 0 {
@@ -139,7 +143,9 @@ async fn refuse_taken_partitions(ds: &Dataset, head: &pointer::Head, lkg: &Versi
         .iter()
         .filter(|(_, p)| {
             m.files.iter().any(|f| {
-                p.replaced.as_deref().is_some_and(|r| partition::origin(&f.path) == Some(r))
+                p.replaced
+                    .as_deref()
+                    .is_some_and(|r| partition::origin(&f.path) == Some(r))
                     && partition::Label(&m.partition_keys, &f.partition).to_string() == p.partition
             })
         })

@@ -106,18 +106,17 @@ impl PointerFile {
                 .is_ok_and(|p| ds.store.url_of(&p) == f.url)
         };
         if self.root != here {
-            Some(format!(
+            return Some(format!(
                 "names root {} but is read from {here} (a copy or mirror: its urls lead to the original)",
                 self.root
-            ))
-        } else if let Some(f) = self.files.iter().find(|f| !derived(f)) {
-            Some(format!(
+            ));
+        }
+        self.files.iter().find(|f| !derived(f)).map(|f| {
+            format!(
                 "file url {} is not {here} followed by its path {}",
                 f.url, f.path
-            ))
-        } else {
-            None
-        }
+            )
+        })
     }
 
     pub fn to_bytes(&self) -> bytes::Bytes {

@@ -115,6 +115,7 @@ fn s3_multipart_source_replaced_mid_publish_seals_nothing() {
 
 /// Runs the binary and returns its output and its peak RSS in bytes (from `wait4`, this child
 /// alone).
+#[allow(clippy::zombie_processes)] // reaped by wait4, which clippy does not see
 fn lg_peak_rss(cwd: &Path, root: &str, args: &[&str]) -> (std::process::Output, u64) {
     use std::io::Read;
     let mut child = Command::new(env!("CARGO_BIN_EXE_lastgood"))
@@ -196,13 +197,25 @@ fn doctor_verifies_a_large_file_in_bounded_memory() {
     let hwm = || -> u64 {
         let status = std::fs::read_to_string("/proc/self/status").unwrap();
         let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            * 1024
     };
     let root = local_root(&t);
-    let o = lg(cwd, &root, &["publish", "blobs", src.to_str().unwrap(), "--json"]);
+    let o = lg(
+        cwd,
+        &root,
+        &["publish", "blobs", src.to_str().unwrap(), "--json"],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let parent = hwm();
-    assert!(parent < 128 << 20, "this test process peaked at {parent} bytes");
+    assert!(
+        parent < 128 << 20,
+        "this test process peaked at {parent} bytes"
+    );
     let (o, rss) = lg_peak_rss(cwd, &root, &["doctor", "blobs", "--json"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -225,7 +238,11 @@ fn long_file_names(root: &str) {
         let dir = cwd.join(format!("long-{len}"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(first_parquet(&src), dir.join(&name)).unwrap();
-        let o = lg(cwd, root, &["publish", "long", dir.to_str().unwrap(), "--json"]);
+        let o = lg(
+            cwd,
+            root,
+            &["publish", "long", dir.to_str().unwrap(), "--json"],
+        );
         let v: Value = ok_json(&o);
         assert_eq!(v["promoted"], true, "{v}");
         let files: Value = ok_json(&lg(cwd, root, &["resolve", "long", "--json"]));
@@ -307,7 +324,10 @@ fn plain_revert_after_a_partition_revert_never_brings_the_bad_partition_back() {
     fails_with(&o, 4, "--to");
     let err = stderr(&o);
     assert!(err.contains("date=2026-11-02"), "{err}");
-    assert!(err.contains(&ids[2]), "names the version it will not go to: {err}");
+    assert!(
+        err.contains(&ids[2]),
+        "names the version it will not go to: {err}"
+    );
     let show: Value = ok_json(&lg(cwd, &root, &["pointer", "show", "daily", "--json"]));
     assert_eq!(show["version"], after_partition_revert.as_str());
 
@@ -316,7 +336,14 @@ fn plain_revert_after_a_partition_revert_never_brings_the_bad_partition_back() {
         cwd,
         &root,
         &[
-            "pointer", "revert", "daily", "--to", &ids[0], "--reason", "back to night 1", "--json",
+            "pointer",
+            "revert",
+            "daily",
+            "--to",
+            &ids[0],
+            "--reason",
+            "back to night 1",
+            "--json",
         ],
     ));
     assert_eq!(back["to"], ids[0].as_str());
@@ -397,7 +424,14 @@ fn validate_judges_a_partitioned_version_as_publish_did() {
     let o = lg(
         cwd,
         &root,
-        &["validate", "daily", &v7, "--partition", "date=2026-11-01", "--json"],
+        &[
+            "validate",
+            "daily",
+            &v7,
+            "--partition",
+            "date=2026-11-01",
+            "--json",
+        ],
     );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(code(&o), 0, "{v}");
@@ -460,7 +494,11 @@ fn mirrored_pointer_file(mirror_root: &str) {
     let cwd = t.path();
     let original = cwd.join("original").display().to_string();
     let src = data(cwd, "night", 2_000, 2, 1, Variant::Good);
-    ok_json::<Value>(&lg(cwd, &original, &["publish", "scores", src.to_str().unwrap(), "--json"]));
+    ok_json::<Value>(&lg(
+        cwd,
+        &original,
+        &["publish", "scores", src.to_str().unwrap(), "--json"],
+    ));
     mirror(&original, mirror_root, "scores");
     std::fs::remove_dir_all(&original).unwrap();
 
@@ -473,7 +511,11 @@ fn mirrored_pointer_file(mirror_root: &str) {
         "{problems}"
     );
 
-    let r: Value = ok_json(&lg(cwd, mirror_root, &["doctor", "scores", "--repair", "--json"]));
+    let r: Value = ok_json(&lg(
+        cwd,
+        mirror_root,
+        &["doctor", "scores", "--repair", "--json"],
+    ));
     assert_eq!(r["ok"], true, "{r}");
     let p = pointer_file(mirror_root, "scores");
     let root = p["root"].as_str().unwrap();
