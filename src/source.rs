@@ -331,6 +331,11 @@ fn partition_key_order(rel: &str) -> Vec<String> {
 fn inspect(local: PathBuf, rel: String, partition: BTreeMap<String, String>) -> Result<SourceFile> {
     let shown = local.display().to_string();
     let file = std::fs::File::open(&local).map_err(|e| Error::input(format!("{shown}: {e}")))?;
+    // The footer and the checksum come from the same open file: a file renamed over the path
+    // meanwhile cannot give one its facts and the other its bytes.
+    let mut same = file
+        .try_clone()
+        .map_err(|e| Error::io(format!("reading {shown}"), e))?;
     let size = file
         .metadata()
         .map_err(|e| Error::input(format!("{shown}: {e}")))?
@@ -357,7 +362,20 @@ fn inspect(local: PathBuf, rel: String, partition: BTreeMap<String, String>) -> 
         }
     }
     drop(builder);
-    let checksum = hash_file(&local)?;
+    let checksum = {
+        use std::io::Seek;
+        let ctx = |e| Error::io(format!("reading {shown}"), e);
+        same.seek(std::io::SeekFrom::Start(0)).map_err(ctx)?;
+        let mut h = blake3::Hasher::new();
+        h.update_reader(&mut same).map_err(ctx)?;
+        let hashed = same.stream_position().map_err(ctx)?;
+        if hashed != size {
+            return Err(Error::input(format!(
+                "{shown} changed while being read ({size} bytes, then {hashed}): publish again once it is finished"
+            )));
+        }
+        format!("blake3:{}", h.finalize().to_hex())
+    };
     Ok(SourceFile {
         local,
         rel,

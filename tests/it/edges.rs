@@ -113,6 +113,19 @@ fn s3_multipart_source_replaced_mid_publish_seals_nothing() {
     }
 }
 
+/// Azure and GCS (the emulators tests/run.sh starts): single puts and multipart uploads.
+#[test]
+fn azure_and_gcs_source_replaced_mid_publish_seals_nothing() {
+    use crate::util::{Cloud, cloud_root};
+    for cloud in [Cloud::Azure, Cloud::Gcs] {
+        for env in [&[][..], &[("LASTGOOD_MULTIPART_THRESHOLD", "1")][..]] {
+            if let Some(root) = cloud_root(cloud, "replaced") {
+                source_replaced_mid_publish(&root, env);
+            }
+        }
+    }
+}
+
 /// Runs the binary and returns its output and its peak RSS in bytes (from `wait4`, this child
 /// alone).
 #[allow(clippy::zombie_processes)] // reaped by wait4, which clippy does not see
@@ -540,5 +553,19 @@ fn local_mirror_pointer_file_is_flagged_and_repaired() {
 fn s3_mirror_pointer_file_is_flagged_and_repaired() {
     if let Some(root) = s3_root("mirror") {
         mirrored_pointer_file(&root);
+    }
+}
+
+/// Long names and mirrors on Azure and GCS (the emulators tests/run.sh starts).
+#[test]
+fn azure_and_gcs_long_names_and_mirrors() {
+    use crate::util::{Cloud, cloud_root};
+    for cloud in [Cloud::Azure, Cloud::Gcs] {
+        if let Some(root) = cloud_root(cloud, "longnames") {
+            long_file_names(&root);
+        }
+        if let Some(root) = cloud_root(cloud, "mirror") {
+            mirrored_pointer_file(&root);
+        }
     }
 }
