@@ -135,29 +135,52 @@ async fn refuse_taken_partitions(
     if taken.is_empty() {
         return Ok(());
     }
+    // The partitions taken out that a version still holds (by its files' folder and partition).
+    let held = |m: &Manifest| -> Vec<String> {
+        taken
+            .iter()
+            .filter(|(_, p)| {
+                m.files.iter().any(|f| {
+                    p.replaced
+                        .as_deref()
+                        .is_some_and(|r| partition::origin(&f.path) == Some(r))
+                        && partition::Label(&m.partition_keys, &f.partition).to_string()
+                            == p.partition
+                })
+            })
+            .map(|(seq, p)| format!("{} (taken out at #{seq})", p.partition))
+            .collect()
+    };
     let Some(sealed) = ds.sealed(lkg).await? else {
         return Ok(());
     };
-    let m = &sealed.manifest;
-    let held: Vec<String> = taken
-        .iter()
-        .filter(|(_, p)| {
-            m.files.iter().any(|f| {
-                p.replaced
-                    .as_deref()
-                    .is_some_and(|r| partition::origin(&f.path) == Some(r))
-                    && partition::Label(&m.partition_keys, &f.partition).to_string() == p.partition
-            })
-        })
-        .map(|(seq, p)| format!("{} (taken out at #{seq})", p.partition))
-        .collect();
-    if held.is_empty() {
+    let bad = held(&sealed.manifest);
+    if bad.is_empty() {
         return Ok(());
     }
+    // A hint: the newest other version the pointer held, not reverted, without them.
+    let state = head.state();
+    let mut clean = None;
+    for v in state
+        .known_good
+        .iter()
+        .filter(|v| *v != lkg && !state.is_reverted(v))
+    {
+        if let Some(s) = ds.sealed(v).await?
+            && held(&s.manifest).is_empty()
+        {
+            clean = Some(v.clone());
+            break;
+        }
+    }
+    let hint = match clean {
+        Some(v) => format!(" (the newest version it held without them: {v})"),
+        None => String::new(),
+    };
     Err(Error::Refused(format!(
-        "the last-known-good version {lkg} of {} still holds partition {} that a partition revert took out: a plain revert would bring it back and drop what was published since; go to a version on purpose with `lastgood pointer revert {} --to VERSION --reason …`, or revert partitions with --partition",
+        "the last-known-good version {lkg} of {} still holds partition {} that a partition revert took out: a plain revert would bring it back and drop what was published since; go to a version on purpose with `lastgood pointer revert {} --to VERSION --reason …`{hint}, or revert partitions with --partition",
         ds.name(),
-        held.join(", "),
+        bad.join(", "),
         ds.name()
     )))
 }

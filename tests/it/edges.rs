@@ -341,6 +341,10 @@ fn plain_revert_after_a_partition_revert_never_brings_the_bad_partition_back() {
         err.contains(&ids[2]),
         "names the version it will not go to: {err}"
     );
+    assert!(
+        err.contains(&ids[0]),
+        "names the newest version without it: {err}"
+    );
     let show: Value = ok_json(&lg(cwd, &root, &["pointer", "show", "daily", "--json"]));
     assert_eq!(show["version"], after_partition_revert.as_str());
 
