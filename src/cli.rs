@@ -112,6 +112,10 @@ pub enum Command {
         /// The baseline [default: the pointer's current version]
         #[arg(long, value_name = "VERSION")]
         against: Option<String>,
+        /// On a partitioned dataset, judge this partition (k=v, repeatable) as publish would
+        /// [default: the partitions the version's publish wrote]
+        #[arg(long, value_name = "K=V")]
+        partition: Vec<String>,
         #[command(flatten)]
         rules: RulesArgs,
         /// Keep the chart points (ECDFs, category shares) in --json [default: only `report --json`]

@@ -159,3 +159,20 @@ impl ObjectStore for FaultyStore {
         self.inner.copy_opts(from, to, options).await
     }
 }
+
+/// `LASTGOOD_FAULT_PAUSE_BEFORE_UPLOAD=DIR`: a publish whose sources are read and hashed creates
+/// `DIR/paused`, then waits (a minute at most) for `DIR/resume` before it uploads, so a test can
+/// change a source file in between, as a producer still writing would.
+pub async fn pause_before_upload() {
+    let Ok(dir) = std::env::var("LASTGOOD_FAULT_PAUSE_BEFORE_UPLOAD") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let _ = std::fs::write(dir.join("paused"), b"");
+    for _ in 0..1200 {
+        if dir.join("resume").exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -434,6 +434,7 @@ async fn run(cli: Cli) -> Result<Done> {
             dataset,
             version,
             against,
+            partition,
             rules,
             charts,
         } => {
@@ -441,8 +442,21 @@ async fn run(cli: Cli) -> Result<Done> {
             let rules = env.rules(&dataset, &rules)?;
             let against = refs::resolve_opt(&ds, against.as_deref()).await?;
             let version = refs::resolve(&ds, &version).await?;
-            let (report, path) =
-                validate::validate(&ds, &env.ctx, &rules, &version, against.as_ref()).await?;
+            let partitioning = env.config.dataset(&dataset).partitioning()?;
+            let selectors = partition
+                .iter()
+                .map(|s| lastgood::partition::selector(s))
+                .collect::<lastgood::Result<Vec<_>>>()?;
+            let (report, path) = validate::validate(
+                &ds,
+                &env.ctx,
+                &rules,
+                &version,
+                against.as_ref(),
+                partitioning.as_ref(),
+                &selectors,
+            )
+            .await?;
             let out = validate::ValidateOutcome::new(&ds, report, path, charts)?;
             let report = &out.report;
             let text = render(json, quiet, &out, |o| {

@@ -232,6 +232,33 @@ impl Store {
         }
     }
 
+    /// The object's size and BLAKE3 checksum (`blake3:<hex>`), `None` when it does not exist.
+    /// The bytes are streamed through the hasher as they arrive: memory stays bounded by the
+    /// client's chunk size, whatever the object's size.
+    pub async fn checksum(&self, path: &Path) -> Result<Option<(u64, String)>> {
+        let ctx = || format!("reading {}", self.url_of(path));
+        let got = match retrying(|| self.inner.get(path)).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(Error::store(ctx(), e)),
+        };
+        let mut stream = got.into_stream();
+        let mut hasher = blake3::Hasher::new();
+        let mut size = 0u64;
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|e| Error::store(ctx(), e))?
+        {
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        Ok(Some((
+            size,
+            format!("blake3:{}", hasher.finalize().to_hex()),
+        )))
+    }
+
     pub async fn head(&self, path: &Path) -> Result<Option<ObjectMeta>> {
         match retrying(|| self.inner.head(path)).await {
             Ok(m) => Ok(Some(m)),
@@ -271,26 +298,45 @@ impl Store {
             .map_err(|e| self.write_failed(format!("writing {}", self.url_of(path)), e))
     }
 
-    /// Uploads a local file create-if-absent. Files above [`MULTIPART_THRESHOLD`] go up in parts,
-    /// after a check that the key is absent (multipart uploads cannot be conditional).
+    /// Uploads a local file create-if-absent, verifying on the way that the bytes it writes hash
+    /// to `checksum` (what the manifest will say): a file changed since it was hashed (a producer
+    /// still writing) is never created, and the upload fails naming it. Files above
+    /// [`MULTIPART_THRESHOLD`] go up in parts, after a check that the key is absent (multipart
+    /// uploads cannot be conditional); a mismatch aborts the upload before it completes.
     pub async fn upload_file(
         &self,
         local: &std::path::Path,
         dest: &Path,
         size: u64,
+        checksum: &str,
     ) -> Result<Put> {
         let ctx = || format!("uploading {} to {}", local.display(), self.url_of(dest));
+        let changed = |now: &str| {
+            Error::input(format!(
+                "{} changed while being published (hashed as {checksum}, now {now}): publish again once it is finished",
+                local.display()
+            ))
+        };
         if let Some(target) = self.local_path_of(dest).filter(|_| self.fast_local) {
             let src = local.to_path_buf();
-            return tokio::task::spawn_blocking(move || copy_create(&src, &target))
+            let expected = checksum.to_string();
+            let copied = tokio::task::spawn_blocking(move || copy_create(&src, &target, &expected))
                 .await
                 .map_err(|e| Error::io(ctx(), std::io::Error::other(e)))?
-                .map_err(|e| Error::io(ctx(), e));
+                .map_err(|e| Error::io(ctx(), e))?;
+            return match copied {
+                Copied::Put(put) => Ok(put),
+                Copied::Changed(now) => Err(changed(&now)),
+            };
         }
         if size <= multipart_threshold() {
             let bytes = tokio::fs::read(local)
                 .await
                 .map_err(|e| Error::io(ctx(), e))?;
+            let now = crate::manifest::checksum(&bytes);
+            if now != checksum {
+                return Err(changed(&now));
+            }
             return self.create(dest, Bytes::from(bytes)).await;
         }
         if self.exists(dest).await? {
@@ -302,20 +348,38 @@ impl Store {
             .await
             .map_err(|e| self.write_failed(ctx(), e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        let mut file = tokio::fs::File::open(local)
-            .await
-            .map_err(|e| Error::io(ctx(), e))?;
+        let mut file = match tokio::fs::File::open(local).await {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = writer.abort().await;
+                return Err(Error::io(ctx(), e));
+            }
+        };
+        let mut hasher = blake3::Hasher::new();
         let mut buf = vec![0u8; PART_SIZE];
         loop {
-            let n = file.read(&mut buf).await.map_err(|e| Error::io(ctx(), e))?;
+            let n = match file.read(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(Error::io(ctx(), e));
+                }
+            };
             if n == 0 {
                 break;
             }
-            writer
-                .wait_for_capacity(PART_CONCURRENCY)
-                .await
-                .map_err(|e| self.write_failed(ctx(), e))?;
+            hasher.update(&buf[..n]);
+            if let Err(e) = writer.wait_for_capacity(PART_CONCURRENCY).await {
+                let _ = writer.abort().await;
+                return Err(self.write_failed(ctx(), e));
+            }
             writer.write(&buf[..n]);
+        }
+        let now = format!("blake3:{}", hasher.finalize().to_hex());
+        if now != checksum {
+            // Never completed: the object does not come into being.
+            let _ = writer.abort().await;
+            return Err(changed(&now));
         }
         writer
             .finish()
@@ -398,31 +462,47 @@ pub fn is_transient(e: &object_store::Error) -> bool {
     ) && crate::cloud::answered_status(e).is_none_or(crate::cloud::retryable_status)
 }
 
-/// Local to local: a kernel copy to a staging file beside the target, then a hard link, which fails
-/// if the target exists: the same create-if-absent the object store gives, without reading the file
-/// into memory.
-fn copy_create(src: &std::path::Path, target: &std::path::Path) -> std::io::Result<Put> {
+/// What [`copy_create`] did.
+enum Copied {
+    Put(Put),
+    /// The copy does not hash to the expected checksum (the source changed): not linked.
+    Changed(String),
+}
+
+/// Local to local: a kernel copy to a staging file beside the target, hashed, then a hard link,
+/// which fails if the target exists: the same create-if-absent the object store gives, without
+/// reading the file into memory. The copy is hashed before it is linked, so the target holds
+/// exactly the bytes `checksum` names, or nothing.
+fn copy_create(
+    src: &std::path::Path,
+    target: &std::path::Path,
+    checksum: &str,
+) -> std::io::Result<Copied> {
     let dir = target
         .parent()
         .ok_or_else(|| std::io::Error::other("no parent folder"))?;
     std::fs::create_dir_all(dir)?;
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let staging = dir.join(format!(".{name}.{}-{nanos}.staging", std::process::id()));
-    std::fs::copy(src, &staging)?;
-    let linked = std::fs::hard_link(&staging, target);
+    // Not derived from the target's name: a name near the filesystem's 255-byte limit must fit.
+    let staging = dir.join(format!(".lastgood-{}-{nanos}.staging", std::process::id()));
+    let linked = std::fs::copy(src, &staging).and_then(|_| {
+        let mut h = blake3::Hasher::new();
+        h.update_reader(std::fs::File::open(&staging)?)?;
+        let now = format!("blake3:{}", h.finalize().to_hex());
+        if now != checksum {
+            return Ok(Copied::Changed(now));
+        }
+        match std::fs::hard_link(&staging, target) {
+            Ok(()) => Ok(Copied::Put(Put::Created)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Copied::Put(Put::Exists)),
+            Err(e) => Err(e),
+        }
+    });
     let _ = std::fs::remove_file(&staging);
-    match linked {
-        Ok(()) => Ok(Put::Created),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Put::Exists),
-        Err(e) => Err(e),
-    }
+    linked
 }
 
 fn percent_decode(s: &str) -> String {

@@ -262,7 +262,9 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
                         p.seq > entry.seq,
                     )
                 }
-                Ok(_) => (None, false),
+                // A copy or mirror: consumers following its urls read the original (or nothing,
+                // once it is deleted).
+                Ok(p) => (p.elsewhere(ds), false),
             },
         };
         match stale {
@@ -317,18 +319,14 @@ async fn verify_file(ds: &Dataset, f: &manifest::FileEntry) -> Option<String> {
         Ok(p) => p,
         Err(e) => return Some(e.to_string()),
     };
-    match ds.store.get(&path).await {
+    // Streamed through the hasher: doctor's memory does not grow with the files' sizes.
+    match ds.store.checksum(&path).await {
         Err(e) => Some(e.to_string()),
         Ok(None) => Some("missing".into()),
-        Ok(Some(bytes)) if bytes.len() as u64 != f.size => Some(format!(
-            "{} bytes, the manifest says {}",
-            bytes.len(),
-            f.size
-        )),
-        Ok(Some(bytes)) => {
-            let sum = tokio::task::spawn_blocking(move || manifest::checksum(&bytes))
-                .await
-                .unwrap_or_default();
+        Ok(Some((size, _))) if size != f.size => {
+            Some(format!("{size} bytes, the manifest says {}", f.size))
+        }
+        Ok(Some((_, sum))) => {
             (sum != f.checksum).then(|| format!("checksum {sum}, the manifest says {}", f.checksum))
         }
     }

@@ -648,12 +648,13 @@ async fn upload(
     files: &[SourceFile],
     created: &std::sync::Mutex<Vec<object_store::path::Path>>,
 ) -> Result<()> {
+    crate::faults::pause_before_upload().await;
     let total = files.iter().map(|f| f.size).sum();
     let bar = &crate::progress::Bar::new("uploading", total, crate::progress::Unit::Bytes);
     futures::stream::iter(files)
         .map(|f| async move {
             let dest = ds.layout.resolve(&Layout::data_rel(id, &f.rel))?;
-            let put = ds.store.upload_file(&f.local, &dest, f.size).await?;
+            let put = ds.store.upload_file(&f.local, &dest, f.size, &f.checksum).await?;
             if put == Put::Created {
                 created
                     .lock()
@@ -661,13 +662,13 @@ async fn upload(
                     .push(dest.clone());
             }
             if put == Put::Exists {
-                let Some(existing) = ds.store.get(&dest).await? else {
+                let Some((_, existing)) = ds.store.checksum(&dest).await? else {
                     return Err(Error::Conflict(format!(
                         "{} is being written by another publish of version {id}; run again",
                         ds.store.url_of(&dest)
                     )));
                 };
-                if manifest::checksum(&existing) != f.checksum {
+                if existing != f.checksum {
                     return Err(Error::Refused(format!(
                         "{} already exists with other content (an unsealed upload of version {id}); publish under another id",
                         ds.store.url_of(&dest)

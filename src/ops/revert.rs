@@ -8,6 +8,10 @@
 //! 4. If another writer takes the position, retry only while the same version is still current;
 //!    otherwise the revert would hit a version nobody judged: exit 5.
 //!
+//! Without `--to`, after a partition revert: if the last-known-good still holds a partition a
+//! partition revert took out since it was current (the bad night, carried by later versions),
+//! refuse and name it; `--to` chooses ([`refuse_taken_partitions`]).
+//!
 //! With `--partition` ([`revert_partitions`]), only the named partitions go back: a new version is
 //! sealed, equal to the current one except that each named partition comes from `--to`, or else
 //! from the version before the publish that brought it (the parent of the version its files are
@@ -45,6 +49,17 @@ pub async fn revert(
             ds.name()
         ))
     })?;
+    // The last-known-good checked for partitions a partition revert took out since it was current.
+    let checked = match to {
+        Some(_) => None,
+        None => {
+            let lkg = first.state().last_known_good().cloned();
+            if let Some(lkg) = &lkg {
+                refuse_taken_partitions(ds, &first, lkg).await?;
+            }
+            lkg
+        }
+    };
     let (entry, moved) = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
         if head.version() != Some(&bad) {
             return Err(Error::Conflict(format!(
@@ -63,6 +78,12 @@ pub async fn revert(
                 ))
             })?,
         };
+        if to.is_none() && checked.as_ref() != Some(&target) {
+            return Err(Error::Conflict(format!(
+                "the last-known-good version of {} changed meanwhile; look at `lastgood pointer history` and revert again if still needed",
+                ds.name()
+            )));
+        }
         if target == bad {
             // `revert --to T` when T is already current: done (a re-run after an interruption).
             return Ok(None);
@@ -82,6 +103,86 @@ pub async fn revert(
         return Ok(MoveOutcome::unmoved(ds, Action::Revert, &entry));
     }
     Ok(MoveOutcome::new(ds, &entry, moved))
+}
+
+/// A plain revert goes to the last-known-good `lkg`. After a partition revert, `lkg` may still hold
+/// the partition it took out (the bad night, carried in the versions published after it, which
+/// the partition revert did not mark reverted): going there would bring it back, and drop what was
+/// published since. Refused (exit 4) with the partitions named: the user chooses with `--to`.
+/// Partition reverts since `lkg` was last current are read back from the head.
+async fn refuse_taken_partitions(
+    ds: &Dataset,
+    head: &pointer::Head,
+    lkg: &VersionId,
+) -> Result<()> {
+    let mut taken: Vec<(u64, RevertedPartition)> = Vec::new();
+    let mut seq = head.seq;
+    while seq > 0 {
+        let Some((e, _)) = pointer::read_entry(ds, seq).await? else {
+            break;
+        };
+        if e.action.moves() && e.to.as_ref() == Some(lkg) {
+            break;
+        }
+        if e.action == Action::Revert
+            && let Some(parts) = e.detail.as_ref().and_then(|d| d.get("partitions"))
+            && let Ok(parts) = serde_json::from_value::<Vec<RevertedPartition>>(parts.clone())
+        {
+            taken.extend(parts.into_iter().map(|p| (seq, p)));
+        }
+        seq -= 1;
+    }
+    if taken.is_empty() {
+        return Ok(());
+    }
+    // The partitions taken out that a version still holds (by its files' folder and partition).
+    let held = |m: &Manifest| -> Vec<String> {
+        taken
+            .iter()
+            .filter(|(_, p)| {
+                m.files.iter().any(|f| {
+                    p.replaced
+                        .as_deref()
+                        .is_some_and(|r| partition::origin(&f.path) == Some(r))
+                        && partition::Label(&m.partition_keys, &f.partition).to_string()
+                            == p.partition
+                })
+            })
+            .map(|(seq, p)| format!("{} (taken out at #{seq})", p.partition))
+            .collect()
+    };
+    let Some(sealed) = ds.sealed(lkg).await? else {
+        return Ok(());
+    };
+    let bad = held(&sealed.manifest);
+    if bad.is_empty() {
+        return Ok(());
+    }
+    // A hint: the newest other version the pointer held, not reverted, without them.
+    let state = head.state();
+    let mut clean = None;
+    for v in state
+        .known_good
+        .iter()
+        .filter(|v| *v != lkg && !state.is_reverted(v))
+    {
+        if let Some(s) = ds.sealed(v).await?
+            && held(&s.manifest).is_empty()
+        {
+            clean = Some(v.clone());
+            break;
+        }
+    }
+    let hint = match clean {
+        Some(v) => format!(" (the newest version it held without them: {v})"),
+        None => String::new(),
+    };
+    Err(Error::Refused(format!(
+        "the last-known-good version {lkg} of {} still holds partition {} that a partition revert took out: a plain revert would bring it back and drop what was published since; go to a version on purpose with `lastgood pointer revert {} --to VERSION --reason …`{hint}, or revert partitions with --partition",
+        ds.name(),
+        bad.join(", "),
+        ds.name()
+    )))
 }
 
 /// One partition a partition revert replaced.

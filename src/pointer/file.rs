@@ -85,9 +85,37 @@ impl PointerFile {
             updated_at: entry.at,
             manifest: Layout::manifest_rel(&manifest.version),
             manifest_checksum: manifest_checksum.to_string(),
-            root: format!("{}/", ds.store.url_of(ds.layout.prefix())),
+            root: Self::root_of(ds),
             rows: manifest.rows,
             files,
+        })
+    }
+
+    /// The URL of the dataset's prefix as this store reaches it, ending in `/`.
+    pub fn root_of(ds: &Dataset) -> String {
+        format!("{}/", ds.store.url_of(ds.layout.prefix()))
+    }
+
+    /// Why this file's URLs do not lead to where it was read (a copied or mirrored dataset: its
+    /// `root` and `url`s still name the original), if they do not.
+    pub fn elsewhere(&self, ds: &Dataset) -> Option<String> {
+        let here = Self::root_of(ds);
+        let derived = |f: &PointerFileEntry| {
+            ds.layout
+                .resolve(&f.path)
+                .is_ok_and(|p| ds.store.url_of(&p) == f.url)
+        };
+        if self.root != here {
+            return Some(format!(
+                "names root {} but is read from {here} (a copy or mirror: its urls lead to the original)",
+                self.root
+            ));
+        }
+        self.files.iter().find(|f| !derived(f)).map(|f| {
+            format!(
+                "file url {} is not {here} followed by its path {}",
+                f.url, f.path
+            )
         })
     }
 

@@ -370,9 +370,13 @@ pub async fn sync_pointer_file(ds: &Dataset, known: &Head) -> Result<()> {
 
 /// The pointer file part of [`sync_pointer_file`]; returns the head it reached.
 async fn sync_pointer_file_only(ds: &Dataset, known: &Head) -> Result<u64> {
-    let current_file = match ds.store.get(&ds.layout.pointer_file()).await? {
-        Some(b) => PointerFile::parse(&b, ds.name()).ok().map(|p| p.seq),
-        None => None,
+    // A file whose URLs lead elsewhere (a copied or mirrored dataset) is rewritten for here.
+    let (current_file, mut here) = match ds.store.get(&ds.layout.pointer_file()).await? {
+        Some(b) => match PointerFile::parse(&b, ds.name()) {
+            Ok(p) => (Some(p.seq), p.elsewhere(ds).is_none()),
+            Err(_) => (None, true),
+        },
+        None => (None, true),
     };
     let mut file_seq = current_file;
     let mut head = known.clone();
@@ -393,7 +397,7 @@ async fn sync_pointer_file_only(ds: &Dataset, known: &Head) -> Result<u64> {
                     head.seq
                 )));
             }
-            Some(f) if f == head.seq => return Ok(head.seq),
+            Some(f) if f == head.seq && here => return Ok(head.seq),
             _ => {}
         }
         let Some(v) = entry.state.version.clone() else {
@@ -410,6 +414,7 @@ async fn sync_pointer_file_only(ds: &Dataset, known: &Head) -> Result<u64> {
             .await?;
         write_pointer_file(ds, &entry, &target).await?;
         file_seq = Some(head.seq);
+        here = true;
     }
     Ok(head.seq)
 }

@@ -393,6 +393,22 @@ def scenario(tmp: Path) -> None:
     finally:
         victim.write_bytes(saved)
 
+    # A mirror: the lake copied whole, then the original deleted. pointer.json's paths are relative
+    # to the dataset, so every recipe reads the copy; doctor flags the original's root and urls left
+    # in the copy (exit 2), and --repair rewrites them for where the file is read.
+    version = json.loads((lake / DATASET / "pointer.json").read_text())["version"]
+    expected = pairs_arrow(read_pyarrow.read_current(str(lake), DATASET))
+    mirror = tmp / "mirror" / "lake"
+    shutil.copytree(lake, mirror)
+    shutil.rmtree(lake)
+    expect_exit(mirror.parent, 2, "doctor", DATASET)
+    consumers_read(mirror, "mirror (original deleted)", version, expected, con)
+    expect_exit(mirror.parent, 0, "doctor", DATASET, "--repair")
+    expect_exit(mirror.parent, 0, "doctor", DATASET)
+    urls = [f["url"] for f in json.loads((mirror / DATASET / "pointer.json").read_text())["files"]]
+    check(all(u.startswith(mirror.as_uri() + "/") for u in urls),
+          "mirror: pointer.json's urls lead into the copy after doctor --repair", str(urls[:1]))
+
 
 def main() -> int:
     print(f"lastgood: {BIN}\nduckdb {duckdb.__version__}, pyarrow {pa.__version__}, "

@@ -540,6 +540,8 @@ async fn edge_cases_give_clear_verdicts() {
         &rules,
         &VersionId::new("inf").unwrap(),
         Some(&VersionId::new("base").unwrap()),
+        None,
+        &[],
     )
     .await
     .unwrap();

@@ -6,6 +6,7 @@ mod cli_ux;
 mod cloud;
 mod conformance;
 mod delta;
+mod edges;
 mod gates;
 mod ks_fixtures;
 mod lifecycle;
