@@ -179,6 +179,10 @@ pub async fn revert_partitions(
             }
         };
         let sm = &source.manifest;
+        // Files of a version gc collects are being deleted: never sealed into a new version.
+        if let Some(seq) = head.state().collected_by(&sm.version) {
+            return Err(pointer::lifecycle::collected_error(ds, &sm.version, seq));
+        }
         if sm.partition_keys != *keys {
             return Err(Error::input(format!(
                 "{} is partitioned by [{}], the current version by [{}]",
