@@ -1077,6 +1077,146 @@ pub async fn gc_during_publish_is_a_conflict(store: Store) {
     assert!(doctor.ok, "{:?}", doctor.problems);
 }
 
+/// Issue 12: gc running at once with partitioned publishes, `pointer set`, pin and unpin and
+/// partition reverts, round after round (interleaved at every await in one task). Every command
+/// ends in success or a documented refusal (2, 3 as a verdict, 4, 5); after each round the pointer
+/// names a sealed version whose every file is there, and every move in the log landed on a version
+/// no earlier gc entry had collected.
+pub async fn gc_races_publish_set_pin_and_partition_revert(store: Store) {
+    use futures::FutureExt;
+    use lastgood::ops::{gc, pin};
+    use lastgood::partition::Partitioning;
+    use std::future::Future;
+    use std::pin::Pin;
+    type Run<'a> = Pin<Box<dyn Future<Output = (&'static str, Result<(), lastgood::Error>)> + 'a>>;
+    let t = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let partitioning = Partitioning {
+        keys: vec!["date".into()],
+        types: Default::default(),
+        compare: Default::default(),
+    };
+    let night = |src: &std::path::Path, date: &str| PublishOptions {
+        partition: vec![("date".into(), date.into())],
+        partitioning: Some(partitioning.clone()),
+        ..opts(src)
+    };
+    for (i, d) in [(0u64, "1"), (1, "2"), (2, "3")] {
+        let src = data(t.path(), &format!("s{i}"), 200, 1, i + 1, Variant::Good);
+        let o = PublishOptions {
+            version: Some(v(&format!("s{i}"))),
+            ..night(&src, d)
+        };
+        assert!(publish(&ds, &ctx(), o).await.unwrap().promoted);
+    }
+    let nights: Vec<_> = (0..12u64)
+        .map(|i| data(t.path(), &format!("r{i}"), 200, 1, 10 + i, Variant::Good))
+        .collect();
+    let gc_opts = gc::GcOptions {
+        keep: 1,
+        grace: chrono::Duration::zero(),
+        ..Default::default()
+    };
+    let mut outcomes: std::collections::BTreeMap<(&str, bool), usize> = Default::default();
+    for round in 0..12usize {
+        let ids: Vec<VersionId> = ds
+            .versions()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect();
+        let old = ids.first().cloned().unwrap_or_else(|| v("s0"));
+        let date = ["1", "2", "3"][round % 3];
+        let sel: lastgood::partition::Values = [("date".to_string(), "1".to_string())].into();
+        let c = ctx();
+        let publish_opts = night(&nights[round], date);
+        // The others start a little after gc, so gc's entry lands in the middle of them.
+        // Delays from none to longer than gc's plan takes on a loopback S3 server.
+        let step = [0, 3, 10, 30, 80, 200][round % 6];
+        let later = move |n: u64| tokio::time::sleep(std::time::Duration::from_millis(n * step));
+        let runs: Vec<Run> = vec![
+            Box::pin(
+                later(1)
+                    .then(|_| publish(&ds, &c, publish_opts))
+                    .map(|r| ("publish", r.map(|_| ()))),
+            ),
+            Box::pin(
+                later(2)
+                    .then(|_| set::set(&ds, &c, &old, "race", true))
+                    .map(|r| ("set", r.map(|_| ()))),
+            ),
+            Box::pin(
+                later(3)
+                    .then(|_| pin::pin(&ds, &c, &old, Some("race")))
+                    .map(|r| ("pin", r.map(|_| ()))),
+            ),
+            Box::pin(
+                later(1)
+                    .then(|_| {
+                        revert::revert_partitions(
+                            &ds,
+                            &c,
+                            std::slice::from_ref(&sel),
+                            Some(&old),
+                            "race",
+                        )
+                    })
+                    .map(|r| ("partition revert", r.map(|_| ()))),
+            ),
+            Box::pin(gc::gc(&ds, &c, &gc_opts).map(|r| ("gc", r.map(|_| ())))),
+        ];
+        for (what, res) in futures::future::join_all(runs).await {
+            if let Err(e) = &res {
+                assert!(
+                    matches!(e.exit_code(), 2 | 4 | 5),
+                    "round {round}: {what}: {e}"
+                );
+            }
+            *outcomes.entry((what, res.is_ok())).or_insert(0) += 1;
+        }
+        pin::unpin(&ds, &ctx(), &old, None).await.ok();
+        // The pointer names a sealed version with every file.
+        let (r, _) = resolve(&ds, &At::Current).await.unwrap();
+        let current = ds.require(&v(&r.version)).await.unwrap();
+        for f in &current.manifest.files {
+            let p = ds.layout.resolve(&f.path).unwrap();
+            assert!(
+                ds.store.exists(&p).await.unwrap(),
+                "round {round}: current {} lists {} which is gone",
+                r.version,
+                f.path
+            );
+        }
+        // No move landed on a version an earlier gc entry collected.
+        let mut h = status::history(&ds, None).await.unwrap();
+        h.reverse();
+        let mut gone: std::collections::BTreeSet<VersionId> = Default::default();
+        for e in &h {
+            if e.action.moves() {
+                let to = e.to.clone().unwrap();
+                assert!(
+                    !gone.contains(&to),
+                    "round {round}: entry {} moved to collected {to}",
+                    e.seq
+                );
+            }
+            gone.extend(e.deleted());
+        }
+    }
+    eprintln!("{outcomes:?}");
+    assert!(
+        outcomes.get(&("gc", true)).is_some_and(|n| *n > 0),
+        "{outcomes:?}"
+    );
+    let doctor = lastgood::ops::doctor::doctor(&ds, false).await.unwrap();
+    assert!(
+        doctor.problems.iter().all(|p| p.kind == "pointer_file"),
+        "{:?}",
+        doctor.problems
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -1134,4 +1274,5 @@ conformance!(
     gc_ages_versions_by_the_store_clock,
     interrupted_gc_never_leaves_a_sealed_version_without_files,
     gc_during_publish_is_a_conflict,
+    gc_races_publish_set_pin_and_partition_revert,
 );
