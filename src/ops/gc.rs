@@ -4,7 +4,8 @@
 //!    the last `--keep` versions the pointer held, reverted (incident evidence, until released with
 //!    `--include-reverted`), younger than the grace period (a publish in flight), or younger than
 //!    `--older-than`. Ages come from the store's own timestamps (the manifest's, or an unsealed
-//!    folder's newest object's), never from a publisher's clock. A version an earlier gc listed
+//!    folder's newest object's) against the store's own time (`gc.clock`, written and read
+//!    back), never from a publisher's clock nor gc's. A version an earlier gc listed
 //!    that is still there (an interrupted gc) is collected again, unless current or pinned. Every
 //!    other version folder is collected: sealed versions nobody points at, versions whose gates
 //!    failed, and folders a publish left unsealed.
@@ -137,7 +138,7 @@ pub async fn gc(ds: &Dataset, ctx: &Context, opts: &GcOptions) -> Result<GcOutco
     let head = pointer::read_existing_head(ds).await?;
     let state = head.state();
     let history = pointer::history(ds, None).await?;
-    let plan = plan(ds, &state, &history, now, opts).await?;
+    let plan = plan(ds, &state, &history, store_now(ds).await?, opts).await?;
     let mut out = GcOutcome {
         dataset: ds.name().to_string(),
         dry_run: opts.dry_run,
@@ -338,6 +339,28 @@ async fn plan(
         kept,
         kept_files,
     })
+}
+
+/// The store's own time: the last-modified stamp it gives an object written now. Ages are
+/// measured on it, so neither a publisher's clock nor gc's own can make a young version look old.
+async fn store_now(ds: &Dataset) -> Result<DateTime<Utc>> {
+    let probe = ds.layout.clock_probe();
+    ds.store
+        .overwrite(
+            &probe,
+            bytes::Bytes::from_static(b"lastgood gc reads the store's clock here\n"),
+        )
+        .await?;
+    ds.store
+        .head(&probe)
+        .await?
+        .map(|m| m.last_modified)
+        .ok_or_else(|| {
+            Error::Corrupt(format!(
+                "{} vanished as it was written",
+                ds.store.url_of(&probe)
+            ))
+        })
 }
 
 /// Unseals a doomed version: its content marker (unless reverted: the marker, naming a version
