@@ -889,6 +889,15 @@ pub async fn interrupted_gc_never_leaves_a_sealed_version_without_files(store: S
                     "cut {cut}: a pin of a collected version: {err}"
                 );
             }
+            if good.sealed(&v("n1")).await.unwrap().is_some() {
+                let rows = versions::list(&good).await.unwrap();
+                let n1 = rows.iter().find(|r| r.version == "n1").unwrap();
+                assert!(
+                    n1.status.contains(&"collected".to_string()),
+                    "cut {cut}: {:?}",
+                    n1.status
+                );
+            }
             // Defect 6: a partition revert taking night 1 from n0, whose folder gc is deleting,
             // is refused and seals nothing that lists n0's files.
             let sel: lastgood::partition::Values = [("date".to_string(), "1".to_string())].into();
