@@ -264,6 +264,9 @@ pub enum Command {
         /// Never touch anything younger than this (a publish in flight)
         #[arg(long, value_name = "AGE", default_value = "1h")]
         grace: String,
+        /// Collect reverted versions too (kept by default, as evidence for the incident's analysis)
+        #[arg(long)]
+        include_reverted: bool,
         /// Print the plan; delete nothing
         #[arg(long)]
         dry_run: bool,

@@ -8,6 +8,7 @@
 //!   versions/<id>/manifest.json               seals the version (create-if-absent, written last)
 //!   versions/<id>/reports/<name>.json         gate reports about the version (create-if-absent)
 //!   content/<blake3>.json                     content hash -> version id, for idempotent re-publish
+//!   gc.clock                                  overwritten by gc to read the store's clock
 //!   _delta_log/00000000000000000001.json      the pointer as a Delta table, one commit per log entry
 //!   _delta_log/<v>.checkpoint.parquet          every 100 commits; and _delta_log/_last_checkpoint
 //! ```
@@ -55,6 +56,11 @@ impl Layout {
 
     pub fn pointer_file(&self) -> Path {
         self.at(POINTER_FILE)
+    }
+
+    /// `gc.clock`: overwritten by gc to read the store's own time (its last-modified stamp).
+    pub fn clock_probe(&self) -> Path {
+        self.at("gc.clock")
     }
 
     pub fn log_prefix(&self) -> Path {

@@ -567,12 +567,14 @@ async fn run(cli: Cli) -> Result<Done> {
             keep,
             older_than,
             grace,
+            include_reverted,
             dry_run,
         } => {
             let opts = gc::GcOptions {
                 keep,
                 older_than: older_than.as_deref().map(gc::parse_age).transpose()?,
                 grace: gc::parse_age(&grace)?,
+                include_reverted,
                 dry_run,
             };
             let out = gc::gc(&env.dataset(&dataset)?, &env.ctx, &opts).await?;

@@ -128,6 +128,10 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
             // Entries written before moved_at_seq existed.
             x.moved_at_seq = None;
         }
+        if let Some(x) = expected.as_mut().filter(|_| e.state.collecting.is_none()) {
+            // Entries written before gc entries were carried in the state.
+            x.collecting = None;
+        }
         if expected.as_ref() != Some(&e.state) {
             problems.push(problem(
                 "log",

@@ -1,18 +1,27 @@
 //! `lastgood gc`: delete old versions, never one that anybody may still read or need.
 //!
-//! 1. Plan. A version is kept when it is current, the last-known-good, pinned, one of the last
-//!    `--keep` versions the pointer held, younger than the grace period (a publish in flight), or
-//!    younger than `--older-than`. Every other version folder is collected: sealed versions nobody
-//!    points at, versions whose gates failed, and folders a publish left unsealed.
+//! 1. Plan. A version is kept when it is current, the last-known-good, pinned (forever), one of
+//!    the last `--keep` versions the pointer held, reverted (incident evidence, until released with
+//!    `--include-reverted`), younger than the grace period (a publish in flight), or younger than
+//!    `--older-than`. Ages come from the store's own timestamps (the manifest's, or an unsealed
+//!    folder's newest object's) against the store's own time (`gc.clock`, written and read
+//!    back), never from a publisher's clock nor gc's. A version an earlier gc listed
+//!    that is still there (an interrupted gc) is collected again, unless current or pinned. Every
+//!    other version folder is collected: sealed versions nobody points at, versions whose gates
+//!    failed, and folders a publish left unsealed.
 //! 2. References. A data file is kept while any kept version's manifest lists it (partitioned
 //!    datasets carry files of earlier versions forward by reference), whatever folder it is in.
-//! 3. Record. One `gc` entry in the pointer log lists every version to be deleted, before any
-//!    deletion: the history says who collected what and when. The entry is refused if, meanwhile,
-//!    the pointer moved to a planned version or it was pinned. The state drops collected versions
-//!    from `known_good`.
-//! 4. Delete, per version: the content marker, then the manifest (the version is gone for readers
-//!    from here on), then its reports and unreferenced data files. An interrupted gc leaves an
-//!    unsealed folder, which the next gc collects.
+//! 3. Record. One `gc` entry in the pointer log lists every version to be deleted and the files of
+//!    their folders it keeps, before any deletion. The entry is refused if, meanwhile, the log
+//!    moved on. Its state carries the list (`collecting`): every move that lands after it refuses
+//!    a collected version, or one listing a file gc deletes.
+//! 4. Unseal every doomed version first: content markers (a reverted version's stays, so its
+//!    content stays refused), then manifests. No data file is deleted before every doomed version
+//!    is unsealed, so an interrupted gc never leaves a sealed version without its files.
+//! 5. List the sealed versions again: files of a version sealed since the plan (a partition revert
+//!    `--to` an old version) count as referenced too.
+//! 6. Delete reports and unreferenced data files. An interrupted gc leaves unsealed folders (and
+//!    a log entry naming them), which the next gc collects.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,6 +44,8 @@ pub struct GcOptions {
     pub older_than: Option<Duration>,
     /// Never touch anything younger: a publish may be uploading it.
     pub grace: Duration,
+    /// Collect reverted versions too (kept by default as incident evidence).
+    pub include_reverted: bool,
     pub dry_run: bool,
 }
 
@@ -44,6 +55,7 @@ impl Default for GcOptions {
             keep: 5,
             older_than: None,
             grace: Duration::hours(1),
+            include_reverted: false,
             dry_run: false,
         }
     }
@@ -77,7 +89,7 @@ pub struct Collected {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kept {
     pub version: String,
-    /// Why: current, last-known-good, pinned, recent, in-grace, younger-than-cutoff.
+    /// Why: current, last-known-good, pinned, recent, reverted, in-grace, younger-than-cutoff.
     pub why: Vec<String>,
 }
 
@@ -103,13 +115,19 @@ pub fn parse_age(s: &str) -> Result<Duration> {
 
 struct Plan {
     collect: Vec<Doomed>,
+    /// Every file a kept version lists.
+    referenced: BTreeSet<object_store::path::Path>,
     kept: Vec<Kept>,
+    /// Files of doomed folders that kept versions list (dataset-relative).
+    kept_files: Vec<String>,
 }
 
 struct Doomed {
     version: VersionId,
     created_at: Option<DateTime<Utc>>,
     content_hash: Option<String>,
+    /// Reverted: its content marker stays, so the content stays refused after gc.
+    reverted: bool,
     /// Every object of the folder to delete, manifest last among data (ordered at deletion).
     objects: Vec<(object_store::path::Path, u64)>,
     referenced: usize,
@@ -120,7 +138,7 @@ pub async fn gc(ds: &Dataset, ctx: &Context, opts: &GcOptions) -> Result<GcOutco
     let head = pointer::read_existing_head(ds).await?;
     let state = head.state();
     let history = pointer::history(ds, None).await?;
-    let plan = plan(ds, &state, &history, now, opts).await?;
+    let plan = plan(ds, &state, &history, store_now(ds).await?, opts).await?;
     let mut out = GcOutcome {
         dataset: ds.name().to_string(),
         dry_run: opts.dry_run,
@@ -150,10 +168,12 @@ pub async fn gc(ds: &Dataset, ctx: &Context, opts: &GcOptions) -> Result<GcOutco
     let doomed: BTreeSet<VersionId> = plan.collect.iter().map(|d| d.version.clone()).collect();
     let detail = json!({
         "deleted": doomed.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+        "kept_files": plan.kept_files,
         "objects": out.objects,
         "bytes": out.bytes,
         "keep": opts.keep,
         "older_than_s": opts.older_than.map(|d| d.num_seconds()),
+        "include_reverted": opts.include_reverted,
     });
     let planned_at = head.seq;
     let (entry, _) = pointer::commit(ds, &ctx.actor, now, |head| {
@@ -174,8 +194,29 @@ pub async fn gc(ds: &Dataset, ctx: &Context, opts: &GcOptions) -> Result<GcOutco
     .await?;
     out.seq = Some(entry.seq);
 
+    // Unseal everything first, then delete: never a sealed version without its files.
     for d in &plan.collect {
-        delete_version(ds, d).await?;
+        unseal(ds, d).await?;
+    }
+    let mut referenced = plan.referenced;
+    for (v, s) in ds.versions().await? {
+        if let Some(s) = s.filter(|_| !doomed.contains(&v)) {
+            for f in &s.manifest.files {
+                referenced.insert(ds.layout.resolve(&f.path)?);
+            }
+        }
+    }
+    for d in &plan.collect {
+        let manifest = ds.layout.manifest(&d.version);
+        futures::stream::iter(
+            d.objects
+                .iter()
+                .filter(|(p, _)| *p != manifest && !referenced.contains(p)),
+        )
+        .map(|(p, _)| ds.store.delete(p))
+        .buffer_unordered(8)
+        .try_collect::<Vec<()>>()
+        .await?;
     }
     Ok(out)
 }
@@ -197,41 +238,53 @@ async fn plan(
             recent.push(v.clone());
         }
     }
+    let listed_before = collected(history);
 
     let sealed = ds.versions().await?;
     let mut kept = Vec::new();
     let mut doomed = Vec::new();
     for (v, s) in sealed {
+        let objects = ds.store.list(&ds.layout.version_prefix(&v)).await?;
+        let manifest = ds.layout.manifest(&v);
+        // A version's age: its manifest's (the seal) as the store dated it; an unsealed folder's:
+        // its newest object's. Never the publisher's clock.
+        let born = match &s {
+            Some(_) => objects
+                .iter()
+                .find(|o| o.location == manifest)
+                .map(|o| o.last_modified),
+            None => objects.iter().map(|o| o.last_modified).max(),
+        };
         let mut why = Vec::new();
         if state.version.as_ref() == Some(&v) {
             why.push("current");
         }
-        if state.last_known_good() == Some(&v) {
-            why.push("last-known-good");
-        }
         if state.is_pinned(&v) {
             why.push("pinned");
         }
-        if recent.contains(&v) {
-            why.push("recent");
-        }
-        let objects = ds.store.list(&ds.layout.version_prefix(&v)).await?;
-        // A version's age: its seal; an unsealed folder's: its newest object.
-        let born = match &s {
-            Some(s) => Some(s.manifest.created_at),
-            None => objects.iter().map(|o| o.last_modified).max(),
-        };
-        let age = born.map(|b| now - b);
-        if age.is_none_or(|a| a < opts.grace) {
-            why.push("in-grace");
-        }
-        if let Some(min) = opts.older_than
-            && age.is_none_or(|a| a < min)
-        {
-            why.push("younger-than-cutoff");
+        if !listed_before.contains_key(&v) {
+            if state.last_known_good() == Some(&v) {
+                why.push("last-known-good");
+            }
+            if recent.contains(&v) {
+                why.push("recent");
+            }
+            if state.is_reverted(&v) && !opts.include_reverted {
+                why.push("reverted");
+            }
+            let age = born.map(|b| now - b);
+            if age.is_none_or(|a| a < opts.grace) {
+                why.push("in-grace");
+            }
+            if let Some(min) = opts.older_than
+                && age.is_none_or(|a| a < min)
+            {
+                why.push("younger-than-cutoff");
+            }
         }
         if why.is_empty() {
-            doomed.push((v, s, born, objects));
+            let reverted = state.is_reverted(&v);
+            doomed.push((v, s, born, objects, reverted));
         } else {
             kept.push((v, s, why));
         }
@@ -246,16 +299,26 @@ async fn plan(
             }
         }
     }
+    let mut kept_files = Vec::new();
     let collect = doomed
         .into_iter()
-        .map(|(v, s, born, objects)| {
+        .map(|(v, s, born, objects, reverted)| {
             let (keep, go): (Vec<_>, Vec<_>) = objects
                 .into_iter()
                 .partition(|o| referenced.contains(&o.location));
+            let folder = ds.layout.prefix().as_ref().len() + 1;
+            kept_files.extend(keep.iter().map(|o| {
+                o.location
+                    .as_ref()
+                    .get(folder..)
+                    .unwrap_or_default()
+                    .to_string()
+            }));
             Doomed {
                 version: v,
                 created_at: born,
                 content_hash: s.map(|s| s.manifest.content_hash),
+                reverted,
                 objects: go.into_iter().map(|o| (o.location, o.size)).collect(),
                 referenced: keep.len(),
             }
@@ -270,12 +333,40 @@ async fn plan(
             why: why.into_iter().map(str::to_string).collect(),
         })
         .collect();
-    Ok(Plan { collect, kept })
+    Ok(Plan {
+        collect,
+        referenced,
+        kept,
+        kept_files,
+    })
 }
 
-/// Content marker, then manifest (unsealing), then the rest.
-async fn delete_version(ds: &Dataset, d: &Doomed) -> Result<()> {
-    if let Some(hash) = &d.content_hash {
+/// The store's own time: the last-modified stamp it gives an object written now. Ages are
+/// measured on it, so neither a publisher's clock nor gc's own can make a young version look old.
+async fn store_now(ds: &Dataset) -> Result<DateTime<Utc>> {
+    let probe = ds.layout.clock_probe();
+    ds.store
+        .overwrite(
+            &probe,
+            bytes::Bytes::from_static(b"lastgood gc reads the store's clock here\n"),
+        )
+        .await?;
+    ds.store
+        .head(&probe)
+        .await?
+        .map(|m| m.last_modified)
+        .ok_or_else(|| {
+            Error::Corrupt(format!(
+                "{} vanished as it was written",
+                ds.store.url_of(&probe)
+            ))
+        })
+}
+
+/// Unseals a doomed version: its content marker (unless reverted: the marker, naming a version
+/// that is gone, keeps its content refused), then its manifest.
+async fn unseal(ds: &Dataset, d: &Doomed) -> Result<()> {
+    if let Some(hash) = d.content_hash.as_ref().filter(|_| !d.reverted) {
         let marker = ds.layout.content_marker(hash);
         if let Some(b) = ds.store.get(&marker).await? {
             let names_it = serde_json::from_slice::<serde_json::Value>(&b)
@@ -291,14 +382,7 @@ async fn delete_version(ds: &Dataset, d: &Doomed) -> Result<()> {
             }
         }
     }
-    let manifest = ds.layout.manifest(&d.version);
-    ds.store.delete(&manifest).await?;
-    futures::stream::iter(d.objects.iter().filter(|(p, _)| *p != manifest))
-        .map(|(p, _)| ds.store.delete(p))
-        .buffer_unordered(8)
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(())
+    ds.store.delete(&ds.layout.manifest(&d.version)).await
 }
 
 /// Every version a `gc` entry of the history deleted, with the entry's seq.

@@ -37,6 +37,12 @@ async fn mark(
         if head.state().is_pinned(v) == (action == Action::Pin) {
             return Ok(None);
         }
+        // A pin landing after the gc entry that collects the version would protect nothing.
+        if action == Action::Pin
+            && let Some(seq) = head.state().collected_by(v)
+        {
+            return Err(pointer::lifecycle::collected_error(ds, v, seq));
+        }
         Ok(Some(Move {
             subject: Some(v.clone()),
             reason: reason.map(str::to_string),

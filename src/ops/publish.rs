@@ -190,12 +190,33 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         &partition_types,
     );
 
-    let id = match &opts.version {
-        Some(v) => v.clone(),
-        None => match marked_version(ds, &content_hash).await? {
-            Some(v) => v,
-            None => VersionId::generate(ctx.now(), &content_hash),
-        },
+    // The version that holds this content, while it lives: a marker naming a version that is no
+    // longer sealed, or that gc is collecting, names a collected one (markers are written after
+    // the seal), whose id is never sealed again.
+    let state = head.state();
+    let marked = marked_version(ds, &content_hash).await?;
+    let marked_live = match &marked {
+        Some(x) if state.collected_by(x).is_none() => ds
+            .sealed(x)
+            .await?
+            .is_some_and(|s| s.manifest.content_hash == content_hash),
+        _ => false,
+    };
+    // Reverted content stays refused, under any id, even after gc collected the version.
+    let content_reverted = marked.as_ref().filter(|x| state.is_reverted(x));
+    if let Some(x) = content_reverted
+        && !opts.force
+    {
+        return Err(Error::Refused(format!(
+            "this content was reverted as version {x} of {}; pass --force with --reason to publish it again",
+            ds.name()
+        )));
+    }
+    let content_reverted = content_reverted.is_some();
+    let id = match (&opts.version, &marked) {
+        (Some(v), _) => v.clone(),
+        (None, Some(x)) if marked_live => x.clone(),
+        _ => VersionId::generate(ctx.now(), &content_hash),
     };
 
     let (sealed, created) = match ds.sealed(&id).await? {
@@ -207,6 +228,11 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             )));
         }
         None => {
+            if opts.version.is_some()
+                && let Some(seq) = pointer::lifecycle::collected_ever(ds, &state, &id).await?
+            {
+                return Err(pointer::lifecycle::collected_error(ds, &id, seq));
+            }
             let created = std::sync::Mutex::new(Vec::new());
             if let Err(e) = upload(ds, &id, &sources.files, &created).await {
                 return Err(clean_up_lost(ds, &id, &created, e).await);
@@ -256,7 +282,17 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
     };
 
     // Written after the seal, and again by any re-run that finds it missing (an interrupted run).
-    mark_content(ds, &sealed.manifest).await?;
+    // A marker naming a collected version now names this one.
+    if marked.is_some() && !marked_live && marked.as_ref() != Some(&id) {
+        ds.store
+            .overwrite(
+                &ds.layout.content_marker(&content_hash),
+                ContentMarker::bytes(&id),
+            )
+            .await?;
+    } else {
+        mark_content(ds, &sealed.manifest).await?;
+    }
 
     // A sealed manifest never changes: what this run asked to record differently is said, not
     // silently dropped.
@@ -367,7 +403,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             }
             _ => (sealed.clone(), baseline.clone(), None),
         };
-        let mut report = gates::evaluate(
+        let report = gates::evaluate(
             ds,
             ctx,
             &cand_view,
@@ -376,7 +412,15 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             opts.rules.contract.as_ref(),
             "publish",
         )
-        .await?;
+        .await;
+        // A verdict on a version gc collected meanwhile (its files vanishing under the gates) is
+        // no verdict: a conflict, not "gates failed".
+        if !report.as_ref().is_ok_and(|r| r.passed)
+            && let Some(e) = collected_meanwhile(ds, &id).await?
+        {
+            return Err(e);
+        }
+        let mut report = report?;
         report.scope = scope.clone();
         outcome.scope = scope;
         let report_path = gates::store_report(ds, &report).await?;
@@ -419,7 +463,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             }
             Ok(Some(Move {
                 reason: opts.reason.clone().or_else(|| opts.message.clone()),
-                forced: reverted || !outcome.passed,
+                forced: reverted || content_reverted || !outcome.passed,
                 verdict: Some(verdict.clone()),
                 ..Move::to(Action::Promote, id.clone())
             }))
@@ -592,6 +636,22 @@ fn not_recorded(id: &VersionId, m: &Manifest, opts: &PublishOptions) -> Vec<Stri
         ));
     }
     out
+}
+
+/// A conflict when gc collected `id` (or unsealed it) while this publish judged it.
+async fn collected_meanwhile(ds: &Dataset, id: &VersionId) -> Result<Option<Error>> {
+    let head = pointer::read_head(ds).await?;
+    let gone = match head.state().collected_by(id) {
+        Some(seq) => Some(format!("gc collected it (history #{seq})")),
+        None if ds.sealed(id).await?.is_none() => Some("it is no longer sealed".to_string()),
+        None => None,
+    };
+    Ok(gone.map(|why| {
+        Error::Conflict(format!(
+            "version {id} of {} was deleted while its gates ran ({why}): no verdict; run the same publish again",
+            ds.name()
+        ))
+    }))
 }
 
 fn show(v: Option<&VersionId>) -> String {

@@ -280,6 +280,10 @@ pub async fn revert_partitions(
             }
         };
         let sm = &source.manifest;
+        // Files of a version gc collects are being deleted: never sealed into a new version.
+        if let Some(seq) = head.state().collected_by(&sm.version) {
+            return Err(pointer::lifecycle::collected_error(ds, &sm.version, seq));
+        }
         if sm.partition_keys != *keys {
             return Err(Error::input(format!(
                 "{} is partitioned by [{}], the current version by [{}]",
@@ -335,10 +339,11 @@ pub async fn revert_partitions(
         // Already so (a re-run of `--to`): nothing to move.
         current_id.clone()
     } else {
-        // An existing version with this content is reused, unless it was reverted itself.
+        // An existing version with this content is reused, unless it was reverted itself or gc
+        // collects it.
         let reusable = crate::ops::publish::version_with_content(ds, &content_hash)
             .await?
-            .filter(|v| !head.state().is_reverted(v));
+            .filter(|v| !head.state().is_reverted(v) && head.state().collected_by(v).is_none());
         match reusable {
             Some(v) => v,
             None => {

@@ -137,6 +137,10 @@ fn status_of(state: &State, v: &VersionId) -> Vec<String> {
     if state.is_pinned(v) {
         s.push("pinned".to_string());
     }
+    // Still sealed while gc unseals it, or after gc was interrupted: final all the same.
+    if state.collected_by(v).is_some() {
+        s.push("collected".to_string());
+    }
     s
 }
 
@@ -214,7 +218,7 @@ pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
                 });
             r.failed_gates = gates.clone();
         }
-        if !r.sealed {
+        if !r.sealed && !r.status.iter().any(|s| s == "collected") {
             r.status
                 .push(if collected.iter().any(|v| v.as_str() == r.version) {
                     "collected".to_string()

@@ -75,6 +75,20 @@ pub struct State {
     /// The entry that last moved the pointer (later entries may be marks: freeze, pin, gc).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_at_seq: Option<u64>,
+    /// The newest `gc` entry and the versions it collects, carried by every later entry: a move
+    /// that lands after it checks it (the versions may still be sealed while gc unseals them, or
+    /// after gc was interrupted). Each gc lists again every version an earlier gc listed that is
+    /// still on the store, so this one entry covers every collected version not yet gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collecting: Option<Collecting>,
+}
+
+/// The versions the newest `gc` entry (at `seq`) collects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Collecting {
+    pub seq: u64,
+    pub versions: Vec<VersionId>,
 }
 
 /// Who froze a dataset, when and why.
@@ -97,6 +111,14 @@ impl State {
 
     pub fn is_pinned(&self, v: &VersionId) -> bool {
         self.pinned.contains(v)
+    }
+
+    /// The seq of the newest gc entry, when it collects `v`.
+    pub fn collected_by(&self, v: &VersionId) -> Option<u64> {
+        self.collecting
+            .as_ref()
+            .filter(|c| c.versions.contains(v))
+            .map(|c| c.seq)
     }
 
     /// The state after an entry's action: how writers compute `state` and how doctor replays it.
@@ -140,6 +162,10 @@ impl State {
             Action::Gc => {
                 let gone = e.deleted();
                 next.known_good.retain(|v| !gone.contains(v));
+                next.collecting = Some(Collecting {
+                    seq: e.seq,
+                    versions: gone,
+                });
             }
         }
         Some(next)
@@ -214,6 +240,22 @@ impl LogEntry {
     /// The versions a `gc` entry lists as deleted (empty for other actions).
     pub fn deleted(&self) -> Vec<VersionId> {
         self.detail_ids(Action::Gc, "deleted", None)
+    }
+
+    /// The files of collected folders a `gc` entry keeps because kept versions list them
+    /// (dataset-relative paths; empty for other actions).
+    pub fn kept_files(&self) -> Vec<String> {
+        if self.action != Action::Gc {
+            return Vec::new();
+        }
+        self.detail
+            .as_ref()
+            .and_then(|d| d.get("kept_files"))
+            .and_then(|d| d.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect()
     }
 
     /// Version ids in `detail[list]` of an entry of `action`: the items themselves, or each item's

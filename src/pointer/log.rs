@@ -253,6 +253,8 @@ where
                 .clone()
                 .ok_or_else(|| Error::Input(format!("a {} needs a version", mv.action.as_str())))?;
             let target = ds.require(&to).await?;
+            // Decided on this head, checked on it: a gc entry since the decision is seen here.
+            super::lifecycle::check_move_target(ds, &state, &target).await?;
             (Some(to), Some(target))
         } else {
             // A mark keeps the pointer, and the checksum recorded when it moved there.

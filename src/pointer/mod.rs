@@ -12,9 +12,10 @@
 
 mod entry;
 mod file;
+pub mod lifecycle;
 mod log;
 
-pub use entry::{Action, Frozen, KNOWN_GOOD_DEPTH, LogEntry, State};
+pub use entry::{Action, Collecting, Frozen, KNOWN_GOOD_DEPTH, LogEntry, State};
 pub use file::{PointerFile, PointerFileEntry};
 pub use log::{
     Head, Move, commit, history, left_behind, read_entry, read_existing_head, read_head, scan_head,

@@ -440,10 +440,10 @@ pub async fn gc_keeps_what_is_protected(store: Store) {
         "everything is younger than 30 days"
     );
 
+    // Ages come from the store's clock: everything was written seconds ago, within the grace.
     let plan = gc::gc(&ds, &ctx(), &opts(2, true)).await.unwrap();
-    let planned: Vec<&str> = plan.deleted.iter().map(|d| d.version.as_str()).collect();
-    assert_eq!(planned, ["v2", "v3", "v7"]);
-    let why = |v: &str| {
+    assert!(plan.deleted.is_empty(), "{:?}", plan.deleted);
+    let why = |plan: &gc::GcOutcome, v: &str| {
         plan.kept
             .iter()
             .find(|k| k.version == v)
@@ -451,22 +451,31 @@ pub async fn gc_keeps_what_is_protected(store: Store) {
             .why
             .clone()
     };
-    assert_eq!(why("v1"), ["pinned"]);
-    assert_eq!(why("v4"), ["last-known-good"]);
-    assert_eq!(why("v5"), ["current", "recent"]);
-    assert_eq!(why("v6"), ["recent"]);
-    assert_eq!(why("inflight"), ["in-grace"]);
+    assert_eq!(why(&plan, "inflight"), ["in-grace"]);
+
+    let no_grace = |keep, dry_run| gc::GcOptions {
+        grace: chrono::Duration::zero(),
+        ..opts(keep, dry_run)
+    };
+    let plan = gc::gc(&ds, &ctx(), &no_grace(2, true)).await.unwrap();
+    let planned: Vec<&str> = plan.deleted.iter().map(|d| d.version.as_str()).collect();
+    assert_eq!(planned, ["inflight", "v2", "v3", "v7"]);
+    assert!(!plan.deleted[0].sealed);
+    assert_eq!(why(&plan, "v1"), ["pinned"]);
+    assert_eq!(why(&plan, "v4"), ["last-known-good"]);
+    assert_eq!(why(&plan, "v5"), ["current", "recent"]);
+    assert_eq!(why(&plan, "v6"), ["recent", "reverted"]);
     assert_eq!(ids().await, all, "a dry run deletes nothing");
     assert_eq!(plan.seq, None);
 
-    let done = gc::gc(&ds, &ctx(), &opts(2, false)).await.unwrap();
-    assert_eq!(done.deleted.len(), 3);
-    assert_eq!(ids().await, ["inflight", "v1", "v4", "v5", "v6"]);
+    let done = gc::gc(&ds, &ctx(), &no_grace(2, false)).await.unwrap();
+    assert_eq!(done.deleted.len(), 4);
+    assert_eq!(ids().await, ["v1", "v4", "v5", "v6"]);
     let head = lastgood::pointer::read_head(&ds).await.unwrap();
     let e = head.entry.unwrap();
     assert_eq!(e.action.as_str(), "gc");
     assert_eq!(e.seq, done.seq.unwrap());
-    assert_eq!(e.deleted(), [v("v2"), v("v3"), v("v7")]);
+    assert_eq!(e.deleted(), [v("inflight"), v("v2"), v("v3"), v("v7")]);
     assert_eq!(e.state.version, Some(v("v5")));
     assert!(
         !e.state.known_good.contains(&v("v2")),
@@ -477,13 +486,6 @@ pub async fn gc_keeps_what_is_protected(store: Store) {
     let doctor = lastgood::ops::doctor::doctor(&ds, false).await.unwrap();
     assert!(doctor.ok, "{:?}", doctor.problems);
 
-    // Two hours on, the interrupted upload is past the grace period and is collected too.
-    let later = ctx().with_clock(|| chrono::Utc::now() + chrono::Duration::hours(2));
-    let done = gc::gc(&ds, &later, &opts(2, false)).await.unwrap();
-    let gone: Vec<&str> = done.deleted.iter().map(|d| d.version.as_str()).collect();
-    assert_eq!(gone, ["inflight"]);
-    assert!(!done.deleted[0].sealed);
-    assert_eq!(ids().await, ["v1", "v4", "v5", "v6"]);
     // Revert still walks back through what is left.
     let r = revert::revert(&ds, &ctx(), None, "v5 too", false)
         .await
@@ -690,6 +692,545 @@ pub async fn same_version_race_leaves_no_stray(store: Store) {
     assert!(lastgood::ops::doctor::doctor(&ds, false).await.unwrap().ok);
 }
 
+/// Issue 12, defects 18, 3 and 9: gc keeps a reverted version (incident evidence) until released
+/// with `--include-reverted`, and pinned ones forever; once collected, the reverted *content*
+/// stays refused under any id until forced; a collected id is never sealed again.
+pub async fn gc_keeps_reverted_evidence_and_collected_stays_collected(store: Store) {
+    use lastgood::ops::{gc, pin};
+    let t = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    for i in 1..=3 {
+        let src = data(t.path(), &format!("d{i}"), 300, 1, i, Variant::Good);
+        let o = PublishOptions {
+            version: Some(v(&format!("v{i}"))),
+            ..opts(&src)
+        };
+        assert!(publish(&ds, &ctx(), o).await.unwrap().promoted);
+    }
+    // Good-looking bytes that turn out wrong: promoted (generated id), then reverted.
+    let wrong = data(t.path(), "wrong", 300, 1, 4, Variant::Good);
+    let x = publish(&ds, &ctx(), opts(&wrong)).await.unwrap();
+    assert!(x.promoted);
+    revert::revert(&ds, &ctx(), None, "wrong scores", false)
+        .await
+        .unwrap();
+    pin::pin(&ds, &ctx(), &v("v1"), Some("audit"))
+        .await
+        .unwrap();
+    let gc_opts = |include_reverted| gc::GcOptions {
+        keep: 1,
+        grace: chrono::Duration::zero(),
+        include_reverted,
+        ..Default::default()
+    };
+    let out = gc::gc(&ds, &ctx(), &gc_opts(false)).await.unwrap();
+    assert!(out.deleted.is_empty(), "{:?}", out.deleted);
+    let why = |v: &str| {
+        out.kept
+            .iter()
+            .find(|k| k.version == v)
+            .map(|k| k.why.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(why(&x.version), ["reverted"]);
+    assert_eq!(why("v1"), ["pinned"]);
+
+    let out = gc::gc(&ds, &ctx(), &gc_opts(true)).await.unwrap();
+    let gone: Vec<&str> = out.deleted.iter().map(|d| d.version.as_str()).collect();
+    assert_eq!(gone, [x.version.as_str()], "pinned v1 stays even so");
+    assert!(ds.sealed(&v("v1")).await.unwrap().is_some());
+
+    // The same bytes again, under a generated or a chosen id: refused (4), nothing moves.
+    for id in [None, Some(v("again"))] {
+        let o = PublishOptions {
+            version: id.clone(),
+            ..opts(&wrong)
+        };
+        let err = publish(&ds, &ctx(), o).await.unwrap_err();
+        assert_eq!(err.exit_code(), 4, "{id:?}: {err}");
+        assert!(err.to_string().contains("reverted"), "{err}");
+        assert_eq!(status::show(&ds).await.unwrap().version.unwrap(), "v3");
+    }
+    // Forced with a reason: a new version (never the collected id), marked forced.
+    let o = PublishOptions {
+        force: true,
+        reason: Some("root cause fixed upstream".into()),
+        ..opts(&wrong)
+    };
+    let forced = publish(&ds, &ctx(), o).await.unwrap();
+    assert!(forced.promoted);
+    assert_ne!(forced.version, x.version);
+    let h = status::history(&ds, Some(1)).await.unwrap();
+    assert!(h[0].forced, "{:?}", h[0]);
+
+    // A collected id is never sealed again, whatever the content.
+    let other = data(t.path(), "other", 300, 1, 9, Variant::Good);
+    let o = PublishOptions {
+        version: Some(v(&x.version)),
+        ..opts(&other)
+    };
+    let err = publish(&ds, &ctx(), o).await.unwrap_err();
+    assert_eq!(err.exit_code(), 4, "{err}");
+    assert!(err.to_string().contains("collected"), "{err}");
+    assert!(ds.sealed(&v(&x.version)).await.unwrap().is_none());
+    let doctor = lastgood::ops::doctor::doctor(&ds, false).await.unwrap();
+    assert!(doctor.ok, "{:?}", doctor.problems);
+}
+
+/// Issue 12, defect 13: gc ages versions by the store's timestamps. A publisher whose clock is two
+/// hours behind seals a version seconds before a default gc: it is in its grace period, also for a
+/// gc whose own clock is two hours ahead.
+pub async fn gc_ages_versions_by_the_store_clock(store: Store) {
+    use lastgood::ops::gc;
+    let t = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let behind = ctx().with_clock(|| chrono::Utc::now() - chrono::Duration::hours(2));
+    for i in 1..=2 {
+        let src = data(t.path(), &format!("d{i}"), 300, 1, i, Variant::Good);
+        let o = PublishOptions {
+            version: Some(v(&format!("v{i}"))),
+            no_promote: i == 2,
+            ..opts(&src)
+        };
+        publish(&ds, &behind, o).await.unwrap();
+    }
+    // Nor does gc's own clock: a gc machine two hours ahead measures on the store's clock.
+    let ahead = ctx().with_clock(|| chrono::Utc::now() + chrono::Duration::hours(2));
+    for gc_ctx in [ctx(), ahead] {
+        let out = gc::gc(&ds, &gc_ctx, &gc::GcOptions::default())
+            .await
+            .unwrap();
+        assert!(out.deleted.is_empty(), "{:?}", out.deleted);
+        let kept = out.kept.iter().find(|k| k.version == "v2").unwrap();
+        assert_eq!(kept.why, ["in-grace"]);
+        assert!(ds.sealed(&v("v2")).await.unwrap().is_some());
+    }
+}
+
+/// Issue 12, defects 5 and 7: gc cut at every write on a partitioned dataset never leaves a sealed
+/// version without its files, and no move (`pointer set`, `revert --to`, a re-publish led by the
+/// content marker) lands on a version the gc entry collects, even while it is still sealed.
+pub async fn interrupted_gc_never_leaves_a_sealed_version_without_files(store: Store) {
+    use lastgood::ops::gc;
+    use lastgood::partition::Partitioning;
+    let t = tempfile::tempdir().unwrap();
+    let partitioning = Partitioning {
+        keys: vec!["date".into()],
+        types: Default::default(),
+        compare: Default::default(),
+    };
+    let night = |src: &std::path::Path, date: &str| PublishOptions {
+        partition: vec![("date".into(), date.into())],
+        partitioning: Some(partitioning.clone()),
+        ..opts(src)
+    };
+    let srcs: Vec<_> = (1..=5)
+        .map(|i| data(t.path(), &format!("n{i}"), 200, 1, i, Variant::Good))
+        .collect();
+    for cut in 0u64.. {
+        let good = Dataset::new(store.clone(), DatasetName::new(format!("gc{cut}")).unwrap());
+        // n0: date=1. n1: date=2, carrying n0's date=1. n2: date=1 again (n0's file is now only n0's
+        // and n1's). n3: date=3. gc --keep 1 collects n0 and n1; n1 lists a file in n0's folder.
+        for (i, d) in [(0usize, "1"), (1, "2"), (2, "1"), (3, "3")] {
+            let o = PublishOptions {
+                version: Some(v(&format!("n{i}"))),
+                ..night(&srcs[i], d)
+            };
+            assert!(publish(&good, &ctx(), o).await.unwrap().promoted);
+        }
+        let faulty = Arc::new(FaultyStore::new(
+            store.object_store(),
+            Fault::FailAfter(cut),
+        ));
+        let cut_ds = Dataset::new(
+            Store::with_store(faulty, store.base().clone(), store.store_url().clone()),
+            good.name().clone(),
+        );
+        let gc_opts = gc::GcOptions {
+            keep: 1,
+            grace: chrono::Duration::zero(),
+            ..Default::default()
+        };
+        let res = gc::gc(&cut_ds, &ctx(), &gc_opts).await;
+        // Every sealed version has every file it lists.
+        for (id, s) in good.versions().await.unwrap() {
+            let Some(s) = s else { continue };
+            for f in &s.manifest.files {
+                let p = good.layout.resolve(&f.path).unwrap();
+                assert!(
+                    good.store.exists(&p).await.unwrap(),
+                    "cut {cut}: sealed {id} lists {} which is gone",
+                    f.path
+                );
+            }
+        }
+        let recorded = status::history(&good, Some(1)).await.unwrap()[0]
+            .action
+            .as_str()
+            == "gc";
+        if recorded {
+            // The gc entry collects n0 and n1: no move lands on them, sealed or not.
+            for doomed in ["n0", "n1"] {
+                let err = set::set(&good, &ctx(), &v(doomed), "back", true)
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err.exit_code(), 2 | 4), "cut {cut}: {err}");
+                let err = revert::revert(&good, &ctx(), Some(&v(doomed)), "back", true)
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err.exit_code(), 2 | 4), "cut {cut}: {err}");
+            }
+            let err = lastgood::ops::pin::pin(&good, &ctx(), &v("n0"), Some("evidence")).await;
+            if good.sealed(&v("n0")).await.unwrap().is_some() {
+                let err = err.unwrap_err();
+                assert_eq!(
+                    err.exit_code(),
+                    4,
+                    "cut {cut}: a pin of a collected version: {err}"
+                );
+            }
+            if good.sealed(&v("n1")).await.unwrap().is_some() {
+                let rows = versions::list(&good).await.unwrap();
+                let n1 = rows.iter().find(|r| r.version == "n1").unwrap();
+                assert!(
+                    n1.status.contains(&"collected".to_string()),
+                    "cut {cut}: {:?}",
+                    n1.status
+                );
+            }
+            // Defect 6: a partition revert taking night 1 from n0, whose folder gc is deleting,
+            // is refused and seals nothing that lists n0's files.
+            let sel: lastgood::partition::Values = [("date".to_string(), "1".to_string())].into();
+            let before = good.versions().await.unwrap().len();
+            let n0_sealed = good.sealed(&v("n0")).await.unwrap().is_some();
+            let err = revert::revert_partitions(&good, &ctx(), &[sel], Some(&v("n0")), "back")
+                .await
+                .unwrap_err();
+            assert!(matches!(err.exit_code(), 2 | 4), "cut {cut}: {err}");
+            if n0_sealed {
+                assert!(
+                    err.to_string().contains("collected by gc"),
+                    "cut {cut}: {err}"
+                );
+            }
+            assert_eq!(good.versions().await.unwrap().len(), before, "cut {cut}");
+            // Night 1's files again, alone (n0's content exactly): the content marker must not
+            // lead the publish to n0.
+            let again = publish(&good, &ctx(), {
+                let mut o = night(&srcs[0], "1");
+                o.full = true;
+                o
+            })
+            .await
+            .unwrap();
+            assert_ne!(again.version, "n0", "cut {cut}");
+            assert!(again.created, "cut {cut}");
+        }
+        // A second gc finishes the job; doctor is healthy.
+        gc::gc(&good, &ctx(), &gc_opts).await.unwrap();
+        let doctor = lastgood::ops::doctor::doctor(&good, false).await.unwrap();
+        assert!(
+            doctor.problems.iter().all(|p| p.kind == "pointer_file"),
+            "cut {cut}: {:?}",
+            doctor.problems
+        );
+        if res.is_ok() {
+            assert!(cut >= 3, "gc writes its entry, pointer file and deletions");
+            break;
+        }
+    }
+}
+
+/// A store that pauses once, right after a write whose path contains `marker`, until the test
+/// has acted: a deterministic interleaving of two commands.
+#[derive(Debug)]
+struct PauseAfter {
+    inner: Arc<dyn object_store::ObjectStore>,
+    marker: &'static str,
+    #[allow(clippy::type_complexity)]
+    hook: std::sync::Mutex<
+        Option<(
+            futures::channel::oneshot::Sender<()>,
+            futures::channel::oneshot::Receiver<()>,
+        )>,
+    >,
+}
+
+impl std::fmt::Display for PauseAfter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PauseAfter({})", self.inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::ObjectStore for PauseAfter {
+    async fn put_opts(
+        &self,
+        location: &object_store::path::Path,
+        payload: object_store::PutPayload,
+        opts: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        let r = self.inner.put_opts(location, payload, opts).await;
+        let hook = location
+            .as_ref()
+            .contains(self.marker)
+            .then(|| self.hook.lock().unwrap().take())
+            .flatten();
+        if let Some((paused, resume)) = hook {
+            let _ = paused.send(());
+            let _ = resume.await;
+        }
+        r
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &object_store::path::Path,
+        opts: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &object_store::path::Path,
+        options: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: futures::stream::BoxStream<
+            'static,
+            object_store::Result<object_store::path::Path>,
+        >,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::path::Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> object_store::Result<object_store::ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+        options: object_store::CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+/// Issue 12, defect 16: a version gc collects while its publish is between sealing and judging is
+/// a clear conflict (exit 5), not "gates failed" (3); the pointer stays, doctor is healthy.
+pub async fn gc_during_publish_is_a_conflict(store: Store) {
+    use lastgood::ops::gc;
+    let t = tempfile::tempdir().unwrap();
+    let good = ds(store.clone());
+    for i in 1..=2 {
+        let src = data(t.path(), &format!("d{i}"), 300, 1, i, Variant::Good);
+        let o = PublishOptions {
+            version: Some(v(&format!("v{i}"))),
+            ..opts(&src)
+        };
+        assert!(publish(&good, &ctx(), o).await.unwrap().promoted);
+    }
+    let (paused_tx, paused_rx) = futures::channel::oneshot::channel();
+    let (resume_tx, resume_rx) = futures::channel::oneshot::channel();
+    let pausing = Arc::new(PauseAfter {
+        inner: store.object_store(),
+        // The content marker: written right after the seal, before the gates run.
+        marker: "/content/",
+        hook: std::sync::Mutex::new(Some((paused_tx, resume_rx))),
+    });
+    let paused_ds = Dataset::new(
+        Store::with_store(pausing, store.base().clone(), store.store_url().clone()),
+        good.name().clone(),
+    );
+    let src = data(t.path(), "d3", 300, 1, 3, Variant::Good);
+    let o = PublishOptions {
+        version: Some(v("v3")),
+        ..opts(&src)
+    };
+    let publisher = ctx();
+    let publishing = publish(&paused_ds, &publisher, o);
+    let collecting = async {
+        paused_rx.await.unwrap();
+        let gc_opts = gc::GcOptions {
+            keep: 1,
+            grace: chrono::Duration::zero(),
+            ..Default::default()
+        };
+        let out = gc::gc(&good, &ctx(), &gc_opts).await.unwrap();
+        resume_tx.send(()).unwrap();
+        out
+    };
+    let (published, collected) = futures::future::join(publishing, collecting).await;
+    assert!(
+        collected.deleted.iter().any(|d| d.version == "v3"),
+        "{:?}",
+        collected.deleted
+    );
+    let err = published.unwrap_err();
+    assert_eq!(err.exit_code(), 5, "{err}");
+    assert!(err.to_string().contains("v3"), "{err}");
+    assert_eq!(status::show(&good).await.unwrap().version.unwrap(), "v2");
+    let doctor = lastgood::ops::doctor::doctor(&good, false).await.unwrap();
+    assert!(doctor.ok, "{:?}", doctor.problems);
+}
+
+/// Issue 12: gc running at once with partitioned publishes, `pointer set`, pin and unpin and
+/// partition reverts, round after round (interleaved at every await in one task). Every command
+/// ends in success or a documented refusal (2, 3 as a verdict, 4, 5); after each round the pointer
+/// names a sealed version whose every file is there, and every move in the log landed on a version
+/// no earlier gc entry had collected.
+pub async fn gc_races_publish_set_pin_and_partition_revert(store: Store) {
+    use futures::FutureExt;
+    use lastgood::ops::{gc, pin};
+    use lastgood::partition::Partitioning;
+    use std::future::Future;
+    use std::pin::Pin;
+    type Run<'a> = Pin<Box<dyn Future<Output = (&'static str, Result<(), lastgood::Error>)> + 'a>>;
+    let t = tempfile::tempdir().unwrap();
+    let ds = ds(store);
+    let partitioning = Partitioning {
+        keys: vec!["date".into()],
+        types: Default::default(),
+        compare: Default::default(),
+    };
+    let night = |src: &std::path::Path, date: &str| PublishOptions {
+        partition: vec![("date".into(), date.into())],
+        partitioning: Some(partitioning.clone()),
+        ..opts(src)
+    };
+    for (i, d) in [(0u64, "1"), (1, "2"), (2, "3")] {
+        let src = data(t.path(), &format!("s{i}"), 200, 1, i + 1, Variant::Good);
+        let o = PublishOptions {
+            version: Some(v(&format!("s{i}"))),
+            ..night(&src, d)
+        };
+        assert!(publish(&ds, &ctx(), o).await.unwrap().promoted);
+    }
+    let nights: Vec<_> = (0..12u64)
+        .map(|i| data(t.path(), &format!("r{i}"), 200, 1, 10 + i, Variant::Good))
+        .collect();
+    let gc_opts = gc::GcOptions {
+        keep: 1,
+        grace: chrono::Duration::zero(),
+        ..Default::default()
+    };
+    let mut outcomes: std::collections::BTreeMap<(&str, bool), usize> = Default::default();
+    for round in 0..12usize {
+        let ids: Vec<VersionId> = ds
+            .versions()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect();
+        let old = ids.first().cloned().unwrap_or_else(|| v("s0"));
+        let date = ["1", "2", "3"][round % 3];
+        let sel: lastgood::partition::Values = [("date".to_string(), "1".to_string())].into();
+        let c = ctx();
+        let publish_opts = night(&nights[round], date);
+        // The others start a little after gc, so gc's entry lands in the middle of them.
+        // Delays from none to longer than gc's plan takes on a loopback S3 server.
+        let step = [0, 3, 10, 30, 80, 200][round % 6];
+        let later = move |n: u64| tokio::time::sleep(std::time::Duration::from_millis(n * step));
+        let runs: Vec<Run> = vec![
+            Box::pin(
+                later(1)
+                    .then(|_| publish(&ds, &c, publish_opts))
+                    .map(|r| ("publish", r.map(|_| ()))),
+            ),
+            Box::pin(
+                later(2)
+                    .then(|_| set::set(&ds, &c, &old, "race", true))
+                    .map(|r| ("set", r.map(|_| ()))),
+            ),
+            Box::pin(
+                later(3)
+                    .then(|_| pin::pin(&ds, &c, &old, Some("race")))
+                    .map(|r| ("pin", r.map(|_| ()))),
+            ),
+            Box::pin(
+                later(1)
+                    .then(|_| {
+                        revert::revert_partitions(
+                            &ds,
+                            &c,
+                            std::slice::from_ref(&sel),
+                            Some(&old),
+                            "race",
+                        )
+                    })
+                    .map(|r| ("partition revert", r.map(|_| ()))),
+            ),
+            Box::pin(gc::gc(&ds, &c, &gc_opts).map(|r| ("gc", r.map(|_| ())))),
+        ];
+        for (what, res) in futures::future::join_all(runs).await {
+            if let Err(e) = &res {
+                assert!(
+                    matches!(e.exit_code(), 2 | 4 | 5),
+                    "round {round}: {what}: {e}"
+                );
+            }
+            *outcomes.entry((what, res.is_ok())).or_insert(0) += 1;
+        }
+        pin::unpin(&ds, &ctx(), &old, None).await.ok();
+        // The pointer names a sealed version with every file.
+        let (r, _) = resolve(&ds, &At::Current).await.unwrap();
+        let current = ds.require(&v(&r.version)).await.unwrap();
+        for f in &current.manifest.files {
+            let p = ds.layout.resolve(&f.path).unwrap();
+            assert!(
+                ds.store.exists(&p).await.unwrap(),
+                "round {round}: current {} lists {} which is gone",
+                r.version,
+                f.path
+            );
+        }
+        // No move landed on a version an earlier gc entry collected.
+        let mut h = status::history(&ds, None).await.unwrap();
+        h.reverse();
+        let mut gone: std::collections::BTreeSet<VersionId> = Default::default();
+        for e in &h {
+            if e.action.moves() {
+                let to = e.to.clone().unwrap();
+                assert!(
+                    !gone.contains(&to),
+                    "round {round}: entry {} moved to collected {to}",
+                    e.seq
+                );
+            }
+            gone.extend(e.deleted());
+        }
+    }
+    eprintln!("{outcomes:?}");
+    assert!(
+        outcomes.get(&("gc", true)).is_some_and(|n| *n > 0),
+        "{outcomes:?}"
+    );
+    let doctor = lastgood::ops::doctor::doctor(&ds, false).await.unwrap();
+    assert!(
+        doctor.problems.iter().all(|p| p.kind == "pointer_file"),
+        "{:?}",
+        doctor.problems
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -743,4 +1284,9 @@ conformance!(
     doctor_repair_never_rewinds_the_pointer_file,
     log_tampering_is_never_adopted,
     same_version_race_leaves_no_stray,
+    gc_keeps_reverted_evidence_and_collected_stays_collected,
+    gc_ages_versions_by_the_store_clock,
+    interrupted_gc_never_leaves_a_sealed_version_without_files,
+    gc_during_publish_is_a_conflict,
+    gc_races_publish_set_pin_and_partition_revert,
 );

@@ -277,13 +277,45 @@ fn seven_nights_replace_one_revert_one_then_gc() {
         "no partition date=1999-01-01",
     );
 
-    // gc: keep only what the pointer needs; every file a kept manifest lists stays, the replaced
-    // and rejected nights' files go.
+    // gc keeps the reverted night's version as evidence by default.
+    let plan: Value = ok_json(&lastgood(
+        dir,
+        &root,
+        &[
+            "gc",
+            "daily",
+            "--keep",
+            "1",
+            "--grace",
+            "0s",
+            "--dry-run",
+            "--json",
+        ],
+    ));
+    assert!(
+        plan["kept"].as_array().unwrap().iter().any(|k| k["why"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w == "reverted")),
+        "{plan}"
+    );
+    // gc, released: keep only what the pointer needs; every file a kept manifest lists stays, the
+    // replaced, reverted and rejected nights' files go.
     let before = count_parquet(&root.join("daily"));
     let out: Value = ok_json(&lastgood(
         dir,
         &root,
-        &["gc", "daily", "--keep", "1", "--grace", "0s", "--json"],
+        &[
+            "gc",
+            "daily",
+            "--keep",
+            "1",
+            "--grace",
+            "0s",
+            "--include-reverted",
+            "--json",
+        ],
     ));
     assert!(!out["deleted"].as_array().unwrap().is_empty(), "{out}");
     let referenced: u64 = out["deleted"]

@@ -125,6 +125,92 @@ fn crash_at_every_write(root: &str) {
     }
 }
 
+/// Issue 12, defects 5 and 7, through the binary: gc on a partitioned dataset killed before its
+/// 1st, 2nd, … write. After every cut: every sealed version has all its files (doctor finds no
+/// missing or damaged file), no `pointer set` lands on a version the gc entry collects, the
+/// pointer stays; gc run again completes and doctor is healthy.
+fn crash_gc_at_every_write(root: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let cwd = t.path();
+    let nights: Vec<_> = (0..4)
+        .map(|i| data(cwd, &format!("n{i}"), 300, 1, i + 1, Variant::Good))
+        .collect();
+    let mut config = String::new();
+    for n in 0.. {
+        let ds = format!("gccut{n}");
+        config.push_str(&format!("[datasets.{ds}]\npartition_by = [\"date\"]\n"));
+        std::fs::write(cwd.join("lastgood.toml"), &config).unwrap();
+        // n1 carries n0's night 1; n2 replaces night 1: gc --keep 1 collects n0 and n1, and n1
+        // lists a file in n0's folder.
+        for (i, date) in [(0usize, "1"), (1, "2"), (2, "1"), (3, "3")] {
+            let o = lg(
+                cwd,
+                root,
+                &[
+                    "publish",
+                    &ds,
+                    nights[i].to_str().unwrap(),
+                    "--partition",
+                    &format!("date={date}"),
+                    "--version",
+                    &format!("n{i}"),
+                ],
+            );
+            assert_eq!(code(&o), 0, "{}", stderr(&o));
+        }
+        let gc = ["gc", &ds, "--keep", "1", "--grace", "0s"];
+        let cut = lg_env(
+            cwd,
+            root,
+            &gc,
+            &[("LASTGOOD_FAULT_ABORT_AFTER_WRITES", &n.to_string())],
+        );
+        if cut.status.success() {
+            assert!(n >= 3, "gc: the loop cut {n} times");
+            break;
+        }
+        assert!(
+            stderr(&cut).contains("fault injection: aborting"),
+            "gc cut {n}: {}",
+            stderr(&cut)
+        );
+        let report = doctor(cwd, root, &ds);
+        // A cut after the log entry leaves the pointer file or the Delta projection behind.
+        assert!(
+            report.problems.iter().all(|p| p.kind == "pointer_file"
+                || (p.kind == "delta" && p.message.starts_with("missing"))),
+            "gc cut {n}: {:?}",
+            report.problems
+        );
+        let h: Vec<LogEntry> = ok_json(&lg(
+            cwd,
+            root,
+            &["pointer", "history", &ds, "--limit", "1", "--json"],
+        ));
+        let recorded = h[0].action.as_str() == "gc";
+        for doomed in ["n0", "n1"].iter().filter(|_| recorded) {
+            let o = lg(
+                cwd,
+                root,
+                &["pointer", "set", &ds, doomed, "--reason", "back", "--force"],
+            );
+            assert!(
+                matches!(code(&o), 2 | 4),
+                "gc cut {n}: set {doomed}: {}",
+                stderr(&o)
+            );
+        }
+        let r: Resolved = ok_json(&lg(cwd, root, &["resolve", &ds, "--json"]));
+        assert_eq!(r.version, "n3", "gc cut {n}");
+        let again = lg(cwd, root, &gc);
+        assert_eq!(code(&again), 0, "gc cut {n}: re-run: {}", stderr(&again));
+        let o = lg(cwd, root, &["doctor", &ds, "--repair"]);
+        assert_eq!(code(&o), 0, "{}", stdout(&o));
+        let report = doctor(cwd, root, &ds);
+        assert!(report.ok, "gc cut {n}: {:?}", report.problems);
+    }
+}
+
 /// Publishers, an operator and an analyst on one dataset at once, as separate processes.
 fn processes_race(root: &str) {
     let t = tempfile::tempdir().unwrap();
@@ -319,6 +405,19 @@ fn doctor_finds_problems(root: &str) {
 fn local_crash_at_every_write() {
     let t = tempfile::tempdir().unwrap();
     crash_at_every_write(&local_root(&t));
+}
+
+#[test]
+fn local_crash_gc_at_every_write() {
+    let t = tempfile::tempdir().unwrap();
+    crash_gc_at_every_write(&local_root(&t));
+}
+
+#[test]
+fn s3_crash_gc_at_every_write() {
+    if let Some(root) = s3_root("crashgc") {
+        crash_gc_at_every_write(&root);
+    }
 }
 
 #[test]

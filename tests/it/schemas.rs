@@ -63,12 +63,20 @@ fn on_store_files_match_their_schemas() {
         0
     );
 
-    // Marks: freeze, pin, unfreeze, and a gc that collects the reverted v2.
+    // Marks: freeze, pin, unfreeze, and a gc that collects the reverted v2 (released).
     for args in [
         &["freeze", "churn", "--reason", "looking"][..],
         &["pin", "churn", "v1", "--reason", "audit"],
         &["unfreeze", "churn"],
-        &["gc", "churn", "--keep", "0", "--grace", "0s"],
+        &[
+            "gc",
+            "churn",
+            "--keep",
+            "0",
+            "--grace",
+            "0s",
+            "--include-reverted",
+        ],
     ] {
         let o = lastgood(cwd, &root, args);
         assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
