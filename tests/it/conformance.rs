@@ -1146,8 +1146,9 @@ pub async fn gc_races_publish_set_pin_and_partition_revert(store: Store) {
         let c = ctx();
         let publish_opts = night(&nights[round], date);
         // The others start a little after gc, so gc's entry lands in the middle of them.
-        // Delays from none to longer than gc's plan takes on a loopback S3 server.
-        let step = [0, 3, 10, 30, 80, 200][round % 6];
+        // Delays from none to longer than gc's plan takes on the slowest store here (the GCS
+        // emulator behind its proxy), so some rounds let gc finish before the others start.
+        let step = [0, 3, 10, 30, 80, 200, 600, 2000][round % 8];
         let later = move |n: u64| tokio::time::sleep(std::time::Duration::from_millis(n * step));
         let runs: Vec<Run> = vec![
             Box::pin(
