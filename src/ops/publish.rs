@@ -58,6 +58,9 @@ pub struct PublishOptions {
     pub full: bool,
     /// A file every source folder must hold (`_SUCCESS`): refuse folders still being written.
     pub success_marker: Option<String>,
+    /// The rules to record with the promotion when the store has none yet (their checksum; the
+    /// object is already written, see [`crate::rules::settle`]).
+    pub record_rules: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -421,6 +424,10 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                 reason: opts.reason.clone().or_else(|| opts.message.clone()),
                 forced: reverted || !outcome.passed,
                 verdict: Some(verdict.clone()),
+                rules: opts
+                    .record_rules
+                    .clone()
+                    .filter(|_| head.state().rules.is_none()),
                 ..Move::to(Action::Promote, id.clone())
             }))
         })
