@@ -17,9 +17,7 @@ use lastgood::ops::{
 use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId, refs};
 use serde::Serialize;
 
-use cli::{
-    Cli, Command, DeltaCommand, PointerCommand, ResolveFormat, RulesCommand, SchemaCommand,
-};
+use cli::{Cli, Command, DeltaCommand, PointerCommand, ResolveFormat, RulesCommand, SchemaCommand};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -488,8 +486,7 @@ async fn run(cli: Cli) -> Result<Done> {
         } => {
             let ds = env.dataset(&dataset)?;
             // Explicit files are a what-if; otherwise judge by the rules publish would apply.
-            let (rules, partitioning) = if rules.validations.is_some() || rules.contract.is_some()
-            {
+            let (rules, partitioning) = if rules.validations.is_some() || rules.contract.is_some() {
                 (
                     env.rules(&dataset, &rules)?,
                     env.config.dataset(&dataset).partitioning()?,

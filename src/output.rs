@@ -843,10 +843,17 @@ pub fn rules_shown(o: &lastgood::rules::Shown) -> String {
             "{} (compare {})",
             p.keys
                 .iter()
-                .map(|k| format!("{k}:{}", serde_json::to_string(&p.key_type(k)).unwrap_or_default().trim_matches('"')))
+                .map(|k| format!(
+                    "{k}:{}",
+                    serde_json::to_string(&p.key_type(k))
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                ))
                 .collect::<Vec<_>>()
                 .join(", "),
-            serde_json::to_string(&p.compare).unwrap_or_default().trim_matches('"')
+            serde_json::to_string(&p.compare)
+                .unwrap_or_default()
+                .trim_matches('"')
         ),
     };
     let _ = writeln!(s, "  partitioning    {part}");

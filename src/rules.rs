@@ -63,14 +63,16 @@ impl DatasetRules {
 
     /// The gates and contract to judge by; reports name the rules' checksum as their source.
     pub fn to_rules(&self, checksum: &str) -> Rules {
+        let source = format!("rules/{}.json", hex(checksum));
         Rules {
             validations: Validations {
                 gates: self.gates.clone(),
-                source: Some(format!("rules/{}.json", hex(checksum)).into()),
+                source: Some(source.clone().into()),
                 checksum: Some(checksum.to_string()),
                 contract: None,
             },
             contract: self.contract.clone().map(|mut c| {
+                c.path = source.into();
                 c.checksum = checksum.to_string();
                 c
             }),
@@ -130,7 +132,7 @@ impl DatasetRules {
                 out.push(format!("gate {:?} added: {}", o.name, json_str(o)));
             }
         }
-        if out.is_empty() && names(&self.gates) != names(&other.gates) {
+        if out.is_empty() && names(self.gates.as_slice()) != names(other.gates.as_slice()) {
             out.push("gates reordered".into());
         }
         let contract = |c: &Option<Contract>| c.as_ref().map(json_str);
@@ -205,12 +207,8 @@ pub async fn read(ds: &Dataset, checksum: &str) -> Result<DatasetRules> {
             ds.store.url_of(&path)
         )));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Corrupt(format!(
-            "the rules object {}: {e}",
-            ds.store.url_of(&path)
-        ))
-    })
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Corrupt(format!("the rules object {}: {e}", ds.store.url_of(&path))))
 }
 
 /// The rules the head puts in force, with their checksum.

@@ -81,7 +81,11 @@ fn a_writer_without_config_applies_the_rules_recorded_on_the_store() {
     let n3 = data(t.path(), "n3", 400, 1, 3, Variant::Good);
 
     let first: Value = ok_json(&publish_night(&repo, &root, &n1, "2026-11-14"));
-    let shown: Value = ok_json(&lastgood(&repo, &root, &["rules", "show", "daily", "--json"]));
+    let shown: Value = ok_json(&lastgood(
+        &repo,
+        &root,
+        &["rules", "show", "daily", "--json"],
+    ));
     let sum = shown["checksum"].as_str().unwrap().to_string();
     assert_eq!(shown["rules"]["partitioning"]["keys"][0], "date");
     assert_eq!(shown["rules"]["gates"][0]["name"], "night_drift");
@@ -90,8 +94,18 @@ fn a_writer_without_config_applies_the_rules_recorded_on_the_store() {
     let hex = sum.strip_prefix("blake3:").unwrap();
     let obj = std::fs::read(root.join(format!("daily/rules/{hex}.json"))).unwrap();
     assert_eq!(format!("blake3:{}", blake3::hash(&obj).to_hex()), sum);
-    let status: Value = ok_json(&lastgood(&repo, &root, &["pointer", "history", "daily", "--json"]));
-    let head = status.as_array().unwrap().iter().max_by_key(|e| e["seq"].as_u64()).unwrap().clone();
+    let status: Value = ok_json(&lastgood(
+        &repo,
+        &root,
+        &["pointer", "history", "daily", "--json"],
+    ));
+    let head = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|e| e["seq"].as_u64())
+        .unwrap()
+        .clone();
     assert_eq!(head["state"]["rules"], sum.as_str());
 
     // Airflow: a temporary folder, no lastgood.toml, only --root. -v does not claim a config.
@@ -105,18 +119,32 @@ fn a_writer_without_config_applies_the_rules_recorded_on_the_store() {
     let second: Value = ok_json(&publish_night(&airflow, &root, &n2, "2026-11-15"));
     assert_eq!(gate_names(&second), gate_names(&first));
     assert!(gate_names(&second).contains(&"night_drift".to_string()));
-    assert!(gate_names(&second).iter().any(|n| n.contains("contract")), "{:?}", gate_names(&second));
+    assert!(
+        gate_names(&second).iter().any(|n| n.contains("contract")),
+        "{:?}",
+        gate_names(&second)
+    );
     // Partitioned: the new version carries the first night.
     let shown: Value = ok_json(&lastgood(
         &airflow,
         &root,
-        &["show", "daily", second["version"].as_str().unwrap(), "--json"],
+        &[
+            "show",
+            "daily",
+            second["version"].as_str().unwrap(),
+            "--json",
+        ],
     ));
     let dates: Vec<String> = shown["partitions"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["values"]["date"].as_str().map(str::to_string).unwrap_or_else(|| p.to_string()))
+        .map(|p| {
+            p["values"]["date"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| p.to_string())
+        })
         .collect();
     assert_eq!(dates.len(), 2, "{shown}");
 
@@ -124,20 +152,48 @@ fn a_writer_without_config_applies_the_rules_recorded_on_the_store() {
     // is refused, naming the difference; nothing is sealed.
     let other = t.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
-    std::fs::write(other.join("lastgood.toml"), "[datasets.daily]\ndelta = true\n").unwrap();
+    std::fs::write(
+        other.join("lastgood.toml"),
+        "[datasets.daily]\ndelta = true\n",
+    )
+    .unwrap();
     let before = crate::util::snapshot(&root);
     let refused = publish_night(&other, &root, &n3, "2026-11-16");
     fails_with(&refused, 2, "partitioning by date:");
-    assert!(stderr(&refused).contains("night_drift"), "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("rules set daily"), "{}", stderr(&refused));
-    assert_eq!(crate::util::snapshot(&root), before, "a refused publish wrote nothing");
+    assert!(
+        stderr(&refused).contains("night_drift"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("rules set daily"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        crate::util::snapshot(&root),
+        before,
+        "a refused publish wrote nothing"
+    );
     // --validations disagreeing with the store is refused too.
-    std::fs::write(other.join("strict.toml"), "[[gate]]\nname = \"rows\"\nkind = \"row_count\"\nmin_ratio = 0.9\nmax_ratio = 1.1\n").unwrap();
+    std::fs::write(
+        other.join("strict.toml"),
+        "[[gate]]\nname = \"rows\"\nkind = \"row_count\"\nmin_ratio = 0.9\nmax_ratio = 1.1\n",
+    )
+    .unwrap();
     fails_with(
         &lastgood(
             &repo,
             &root,
-            &["publish", "daily", n3.to_str().unwrap(), "--partition", "date=2026-11-16", "--validations", other.join("strict.toml").to_str().unwrap()],
+            &[
+                "publish",
+                "daily",
+                n3.to_str().unwrap(),
+                "--partition",
+                "date=2026-11-16",
+                "--validations",
+                other.join("strict.toml").to_str().unwrap(),
+            ],
         ),
         2,
         "gate \"rows\" changed",
@@ -152,13 +208,27 @@ fn a_writer_without_config_applies_the_rules_recorded_on_the_store() {
     let set: Value = ok_json(&lastgood(
         &other,
         &root,
-        &["rules", "set", "daily", "--reason", "default gates from now on", "--json"],
+        &[
+            "rules",
+            "set",
+            "daily",
+            "--reason",
+            "default gates from now on",
+            "--json",
+        ],
     ));
     assert_eq!(set["changed"], true);
     assert_eq!(set["previous"], sum.as_str());
     let changes = set["changes"].to_string();
-    assert!(changes.contains("night_drift") && changes.contains("contract"), "{changes}");
-    let history: Value = ok_json(&lastgood(&other, &root, &["pointer", "history", "daily", "--json"]));
+    assert!(
+        changes.contains("night_drift") && changes.contains("contract"),
+        "{changes}"
+    );
+    let history: Value = ok_json(&lastgood(
+        &other,
+        &root,
+        &["pointer", "history", "daily", "--json"],
+    ));
     let configure = history
         .as_array()
         .unwrap()
@@ -176,14 +246,23 @@ fn a_writer_without_config_applies_the_rules_recorded_on_the_store() {
         &["rules", "set", "daily", "--reason", "again", "--json"],
     ));
     assert_eq!(again["changed"], false);
-    fails_with(&publish_night(&repo, &root, &n3, "2026-11-16"), 2, "gate \"night_drift\" added");
+    fails_with(
+        &publish_night(&repo, &root, &n3, "2026-11-16"),
+        2,
+        "gate \"night_drift\" added",
+    );
     let third: Value = ok_json(&publish_night(&airflow, &root, &n3, "2026-11-16"));
     assert!(!gate_names(&third).contains(&"night_drift".to_string()));
 
     // doctor replays the configure entry and checks every rules object named.
     let doc = lastgood(&repo, &root, &["doctor", "daily", "--json"]);
     assert_eq!(code(&doc), 0, "{}{}", stdout(&doc), stderr(&doc));
-    let new_hex = set["rules"].as_str().unwrap().strip_prefix("blake3:").unwrap().to_string();
+    let new_hex = set["rules"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("blake3:")
+        .unwrap()
+        .to_string();
     let obj = root.join(format!("daily/rules/{new_hex}.json"));
     std::fs::write(&obj, b"{}\n").unwrap();
     let doc = lastgood(&repo, &root, &["doctor", "daily", "--json"]);
@@ -202,7 +281,14 @@ fn a_first_publish_without_config_records_the_defaults_and_rules_need_a_dataset(
         2,
         "nope",
     );
-    assert_eq!(code(&lastgood(cwd, &root, &["publish", "flat", a.to_str().unwrap()])), 0);
+    assert_eq!(
+        code(&lastgood(
+            cwd,
+            &root,
+            &["publish", "flat", a.to_str().unwrap()]
+        )),
+        0
+    );
     let shown: Value = ok_json(&lastgood(cwd, &root, &["rules", "show", "flat", "--json"]));
     assert!(shown["rules"]["partitioning"].is_null());
     let names: Vec<&str> = shown["rules"]["gates"]

@@ -80,7 +80,11 @@ fn on_store_files_match_their_schemas() {
         "[[gate]]\nname = \"rows\"\nkind = \"row_count\"\nmin_ratio = 0.8\nmax_ratio = 1.25\n",
     )
     .unwrap();
-    let o = lastgood(cwd, &root, &["rules", "set", "churn", "--reason", "tighter"]);
+    let o = lastgood(
+        cwd,
+        &root,
+        &["rules", "set", "churn", "--reason", "tighter"],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
     let ds = root.join("churn");
@@ -137,8 +141,14 @@ fn on_store_files_match_their_schemas() {
         serde_json::from_slice(&std::fs::read(ds.join("pointer.json")).unwrap()).unwrap();
     doc["version"] = serde_json::json!("../x");
     assert!(!validator("pointer.schema.json").is_valid(&doc));
-    let first = std::fs::read_dir(ds.join("rules")).unwrap().next().unwrap().unwrap().path();
-    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(first).unwrap()).unwrap();
+    let first = std::fs::read_dir(ds.join("rules"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first).unwrap()).unwrap();
     doc["gates"][0]["severity"] = serde_json::json!("maybe");
     assert!(!rules.is_valid(&doc));
 }
