@@ -178,11 +178,10 @@ impl Env {
         &self,
         ds: &Dataset,
         args: &cli::RulesArgs,
-        write: bool,
     ) -> Result<(lastgood::rules::Settled, Rules)> {
         let local = self.local_rules(ds.name().as_str(), args)?;
         let had_local = local.is_some();
-        let s = lastgood::rules::settle(ds, local, write).await?;
+        let s = lastgood::rules::settle(ds, local).await?;
         let rules = if had_local {
             self.rules(ds.name().as_str(), args)?
         } else {
@@ -400,7 +399,7 @@ async fn run(cli: Cli) -> Result<Done> {
         }
         Command::Publish(a) => {
             let ds = env.dataset(&a.dataset)?;
-            let (settled, rules) = env.settled(&ds, &a.rules, true).await?;
+            let (settled, rules) = env.settled(&ds, &a.rules).await?;
             let opts = publish::PublishOptions {
                 sources: a.sources,
                 version: a.version.map(VersionId::new).transpose()?,
@@ -422,7 +421,7 @@ async fn run(cli: Cli) -> Result<Done> {
                 partitioning: settled.rules.partitioning.clone(),
                 full: a.full,
                 success_marker: settled.rules.success_marker.clone(),
-                record_rules: settled.record.then(|| settled.checksum.clone()),
+                record_rules: settled.record.then(|| settled.rules.clone()),
             };
             let mut out = publish::publish(&ds, &env.ctx, opts).await?;
             for why in &out.ignored {
@@ -492,7 +491,7 @@ async fn run(cli: Cli) -> Result<Done> {
                     env.config.dataset(&dataset).partitioning()?,
                 )
             } else {
-                let (s, r) = env.settled(&ds, &rules, false).await?;
+                let (s, r) = env.settled(&ds, &rules).await?;
                 (r, s.rules.partitioning)
             };
             let against = refs::resolve_opt(&ds, against.as_deref()).await?;

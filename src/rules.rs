@@ -234,9 +234,9 @@ pub struct Settled {
     pub record: bool,
 }
 
-/// Settles a writer's rules against the store's (see the module doc). With `write`, rules to be
-/// recorded are written to the store first (create-if-absent), so the entry can name them.
-pub async fn settle(ds: &Dataset, local: Option<DatasetRules>, write: bool) -> Result<Settled> {
+/// Settles a writer's rules against the store's (see the module doc). Writes nothing: rules to be
+/// recorded are written by the publish, just before the entry that names them.
+pub async fn settle(ds: &Dataset, local: Option<DatasetRules>) -> Result<Settled> {
     let stored = in_force(ds).await?;
     match (stored, local) {
         (Some((checksum, rules)), None) => Ok(Settled {
@@ -264,11 +264,7 @@ pub async fn settle(ds: &Dataset, local: Option<DatasetRules>, write: bool) -> R
         }
         (None, local) => {
             let rules = local.unwrap_or_else(|| DatasetRules::new(None, &Rules::defaults(), None));
-            let checksum = if write {
-                self::write(ds, &rules).await?
-            } else {
-                rules.checksum()
-            };
+            let checksum = rules.checksum();
             Ok(Settled {
                 rules,
                 checksum,
