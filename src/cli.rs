@@ -209,6 +209,9 @@ pub enum Command {
     /// Show, list or move the read pointer
     #[command(subcommand)]
     Pointer(PointerCommand),
+    /// The dataset's rules recorded on the store (partitioning, gates, contract): show or change
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Stop promotion: publishes still seal and gate, but exit 4 instead of promoting
     #[command(
         after_help = "Example:\n  lastgood freeze churn_scores --reason \"investigating INC-2041\"\n\nReverts still work while frozen. Exit codes: 0 frozen (or already frozen)"
@@ -417,6 +420,25 @@ pub struct RulesArgs {
     /// Contract schema [default: the dataset's in lastgood.toml, else schemas/DATASET.contract.json]
     #[arg(long, value_name = "FILE")]
     pub contract: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// The rules every writer applies: partitioning, gates, contract, success marker
+    #[command(after_help = "Example:\n  lastgood rules show daily_scores --json")]
+    Show { dataset: String },
+    /// Record the local rules (lastgood.toml, --validations, --contract) as the dataset's rules
+    #[command(
+        after_help = "Example:\n  lastgood rules set daily_scores --reason \"ks threshold 0.08 after INC-2107\"\n\nA `configure` history entry: who, when, why and what changed. Exit codes: 0 set (or already so), 2 unknown dataset or bad rules"
+    )]
+    Set {
+        dataset: String,
+        /// Why (recorded in history)
+        #[arg(long, required = true, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        rules: RulesArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

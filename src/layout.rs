@@ -9,6 +9,7 @@
 //!   versions/<id>/reports/<name>.json         gate reports about the version (create-if-absent)
 //!   content/<blake3>.json                     content hash -> version id, for idempotent re-publish
 //!   gc.clock                                  overwritten by gc to read the store's clock
+//!   rules/<blake3>.json                       the dataset's rules, by checksum (create-if-absent)
 //!   _delta_log/00000000000000000001.json      the pointer as a Delta table, one commit per log entry
 //!   _delta_log/<v>.checkpoint.parquet          every 100 commits; and _delta_log/_last_checkpoint
 //! ```
@@ -86,6 +87,11 @@ impl Layout {
 
     pub fn delta_last_checkpoint(&self) -> Path {
         self.at("_delta_log/_last_checkpoint")
+    }
+
+    /// The rules object whose bytes hash to `blake3:<hex>`.
+    pub fn rules(&self, hex: &str) -> Path {
+        self.at(&format!("rules/{hex}.json"))
     }
 
     pub fn versions_prefix(&self) -> Path {

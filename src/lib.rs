@@ -33,6 +33,7 @@ pub mod partition;
 pub mod pointer;
 pub mod progress;
 pub mod refs;
+pub mod rules;
 pub mod source;
 pub mod store;
 pub mod synth;

@@ -17,7 +17,7 @@ use lastgood::ops::{
 use lastgood::{Context, Dataset, DatasetName, Error, Result, Store, VersionId, refs};
 use serde::Serialize;
 
-use cli::{Cli, Command, DeltaCommand, PointerCommand, ResolveFormat, SchemaCommand};
+use cli::{Cli, Command, DeltaCommand, PointerCommand, ResolveFormat, RulesCommand, SchemaCommand};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -145,6 +145,51 @@ impl Env {
         Rules::for_dataset(&self.config, dataset)
     }
 
+    /// The rules this writer brings, as they would be recorded: `None` when it has none of its
+    /// own (no section in lastgood.toml, no conventional files, no flags), so the store's apply.
+    fn local_rules(
+        &self,
+        dataset: &str,
+        args: &cli::RulesArgs,
+    ) -> Result<Option<lastgood::rules::DatasetRules>> {
+        let conventional = [
+            format!("validations/{dataset}.toml"),
+            format!("schemas/{dataset}.contract.json"),
+        ]
+        .iter()
+        .any(|p| self.config.dir.join(p).is_file());
+        if args.validations.is_none()
+            && args.contract.is_none()
+            && !self.config.datasets.contains_key(dataset)
+            && !conventional
+        {
+            return Ok(None);
+        }
+        let d = self.config.dataset(dataset);
+        Ok(Some(lastgood::rules::DatasetRules::new(
+            d.partitioning()?,
+            &self.rules(dataset, args)?,
+            d.success_marker()?,
+        )))
+    }
+
+    /// The rules a writer applies, settled against the store's ([`lastgood::rules::settle`]).
+    async fn settled(
+        &self,
+        ds: &Dataset,
+        args: &cli::RulesArgs,
+    ) -> Result<(lastgood::rules::Settled, Rules)> {
+        let local = self.local_rules(ds.name().as_str(), args)?;
+        let had_local = local.is_some();
+        let s = lastgood::rules::settle(ds, local).await?;
+        let rules = if had_local {
+            self.rules(ds.name().as_str(), args)?
+        } else {
+            s.rules.to_rules(&s.checksum)
+        };
+        Ok((s, rules))
+    }
+
     fn dataset(&self, name: &str) -> Result<Dataset> {
         let name = DatasetName::new(name)?;
         let store = Store::open(&self.config.root(self.root.as_deref())?)?;
@@ -205,13 +250,15 @@ async fn run(cli: Cli) -> Result<Done> {
             .config
             .as_deref()
             .unwrap_or(std::path::Path::new("lastgood.toml"));
+        let config_file = if config_file.is_file() {
+            config_file.display().to_string()
+        } else {
+            "none (no lastgood.toml here)".to_string()
+        };
         let root = config
             .root(cli.root.as_deref())
             .unwrap_or_else(|_| "(none)".into());
-        eprintln!(
-            "lastgood: config {}, root {root}, actor {actor}",
-            config_file.display()
-        );
+        eprintln!("lastgood: config {config_file}, root {root}, actor {actor}");
     }
     let env = Env {
         root: cli.root.clone(),
@@ -352,6 +399,7 @@ async fn run(cli: Cli) -> Result<Done> {
         }
         Command::Publish(a) => {
             let ds = env.dataset(&a.dataset)?;
+            let (settled, rules) = env.settled(&ds, &a.rules).await?;
             let opts = publish::PublishOptions {
                 sources: a.sources,
                 version: a.version.map(VersionId::new).transpose()?,
@@ -369,14 +417,11 @@ async fn run(cli: Cli) -> Result<Done> {
                 no_promote: a.no_promote,
                 force: a.force,
                 reason: a.reason,
-                rules: env.rules(&a.dataset, &a.rules)?,
-                partitioning: env.config.dataset(&a.dataset).partitioning()?,
+                rules,
+                partitioning: settled.rules.partitioning.clone(),
                 full: a.full,
-                success_marker: env
-                    .config
-                    .dataset(&a.dataset)
-                    .success_marker()?
-                    .map(str::to_string),
+                success_marker: settled.rules.success_marker.clone(),
+                record_rules: settled.record.then(|| settled.rules.clone()),
             };
             let mut out = publish::publish(&ds, &env.ctx, opts).await?;
             for why in &out.ignored {
@@ -439,10 +484,18 @@ async fn run(cli: Cli) -> Result<Done> {
             charts,
         } => {
             let ds = env.dataset(&dataset)?;
-            let rules = env.rules(&dataset, &rules)?;
+            // Explicit files are a what-if; otherwise judge by the rules publish would apply.
+            let (rules, partitioning) = if rules.validations.is_some() || rules.contract.is_some() {
+                (
+                    env.rules(&dataset, &rules)?,
+                    env.config.dataset(&dataset).partitioning()?,
+                )
+            } else {
+                let (s, r) = env.settled(&ds, &rules).await?;
+                (r, s.rules.partitioning)
+            };
             let against = refs::resolve_opt(&ds, against.as_deref()).await?;
             let version = refs::resolve(&ds, &version).await?;
-            let partitioning = env.config.dataset(&dataset).partitioning()?;
             let selectors = partition
                 .iter()
                 .map(|s| lastgood::partition::selector(s))
@@ -532,6 +585,23 @@ async fn run(cli: Cli) -> Result<Done> {
             )
             .await?;
             render(json, quiet, &out, output::moved)
+        }
+        Command::Rules(RulesCommand::Show { dataset }) => {
+            let out = lastgood::rules::show(&env.dataset(&dataset)?).await?;
+            render(json, quiet, &out, output::rules_shown)
+        }
+        Command::Rules(RulesCommand::Set {
+            dataset,
+            reason,
+            rules,
+        }) => {
+            let ds = env.dataset(&dataset)?;
+            let proposed = match env.local_rules(&dataset, &rules)? {
+                Some(r) => r,
+                None => lastgood::rules::DatasetRules::new(None, &Rules::defaults(), None),
+            };
+            let out = lastgood::rules::set(&ds, &env.ctx, &proposed, &reason).await?;
+            render(json, quiet, &out, output::rules_set)
         }
         Command::Freeze { dataset, reason } => {
             let out = freeze::freeze(&env.dataset(&dataset)?, &env.ctx, &reason).await?;

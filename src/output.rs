@@ -824,3 +824,72 @@ pub fn datasets(rows: &[lastgood::ops::datasets::DatasetRow]) -> String {
         &rows,
     )
 }
+
+pub fn rules_shown(o: &lastgood::rules::Shown) -> String {
+    let Some(r) = &o.rules else {
+        return format!(
+            "{}: no rules recorded yet (the next publish records its own)\n",
+            o.dataset
+        );
+    };
+    let mut s = format!(
+        "{} rules {}\n",
+        o.dataset,
+        o.checksum.as_deref().unwrap_or("-")
+    );
+    let part = match &r.partitioning {
+        None => "none (published whole)".to_string(),
+        Some(p) => format!(
+            "{} (compare {})",
+            p.keys
+                .iter()
+                .map(|k| format!(
+                    "{k}:{}",
+                    serde_json::to_string(&p.key_type(k))
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
+            serde_json::to_string(&p.compare)
+                .unwrap_or_default()
+                .trim_matches('"')
+        ),
+    };
+    let _ = writeln!(s, "  partitioning    {part}");
+    for g in &r.gates {
+        let _ = writeln!(
+            s,
+            "  gate            {}",
+            serde_json::to_string(g).unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  contract        {}",
+        match &r.contract {
+            None => "none".to_string(),
+            Some(c) => format!("{} columns", c.columns.len()),
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  success_marker  {}",
+        r.success_marker.as_deref().unwrap_or("none")
+    );
+    s
+}
+
+pub fn rules_set(o: &lastgood::rules::SetOutcome) -> String {
+    if !o.changed {
+        return format!("{} already has these rules ({})\n", o.dataset, o.rules);
+    }
+    let mut s = format!(
+        "{} rules set to {} (history #{})\n",
+        o.dataset, o.rules, o.seq
+    );
+    for c in &o.changes {
+        let _ = writeln!(s, "  {c}");
+    }
+    s
+}

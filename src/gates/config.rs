@@ -271,6 +271,19 @@ impl Validations {
     }
 }
 
+/// A gate as its JSON serialization (the dataset's rules on the store) reads back through the
+/// same strict parser as the TOML: one format, one set of checks.
+impl<'de> Deserialize<'de> for GateSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mut v = serde_json::Value::deserialize(d)?;
+        if let Some(o) = v.as_object_mut() {
+            o.retain(|_, x| !x.is_null());
+        }
+        let t: toml::Value = serde_json::from_value(v).map_err(serde::de::Error::custom)?;
+        parse_gate(&t, 0, "in the dataset's rules").map_err(serde::de::Error::custom)
+    }
+}
+
 fn parse_gate(value: &toml::Value, index: usize, file: &str) -> Result<GateSpec> {
     let mut table = value.as_table().cloned().ok_or_else(|| {
         Error::input(format!(

@@ -3,7 +3,8 @@
 //! 1. The log: every position from 1 to the head present and parsing, each entry's `prev` the
 //!    checksum of the entry before, its `from` the previous state's version, and its recorded state
 //!    equal to the replay of its action on the previous state.
-//! 2. Every entry's target sealed, with the manifest checksum it recorded.
+//! 2. Every entry's target sealed, with the manifest checksum it recorded; the rules object an
+//!    entry puts in force (`configure`, a first publish) present with its checksum.
 //! 3. Every sealed version: its manifest parses, and each file it lists exists with the size and
 //!    BLAKE3 checksum the manifest says. Unsealed version folders (a publish in flight or interrupted)
 //!    are reported, not counted as problems.
@@ -138,6 +139,12 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
                 seq,
                 "recorded state does not follow from the previous one",
             ));
+        }
+        // The rules an entry puts in force must exist with their checksum.
+        if let Some(r) = &e.rules
+            && let Err(err) = crate::rules::read(ds, r).await
+        {
+            problems.push(problem("rules", seq, err));
         }
         if let Some(to) = &e.to {
             match ds.sealed(to).await {

@@ -58,6 +58,9 @@ pub struct PublishOptions {
     pub full: bool,
     /// A file every source folder must hold (`_SUCCESS`): refuse folders still being written.
     pub success_marker: Option<String>,
+    /// The rules to record with the promotion when the store has none yet: written (create-if-
+    /// absent) just before the entry that names them, so a refused publish writes nothing.
+    pub record_rules: Option<crate::rules::DatasetRules>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -438,6 +441,10 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             outcome.frozen = Some(why);
             return Ok(outcome);
         }
+        let record_rules = match &opts.record_rules {
+            Some(r) => Some(crate::rules::write(ds, r).await?),
+            None => None,
+        };
         let result = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
             let current = head.version();
             if current == Some(&id) {
@@ -465,6 +472,9 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                 reason: opts.reason.clone().or_else(|| opts.message.clone()),
                 forced: reverted || content_reverted || !outcome.passed,
                 verdict: Some(verdict.clone()),
+                rules: record_rules
+                    .clone()
+                    .filter(|_| head.state().rules.is_none()),
                 ..Move::to(Action::Promote, id.clone())
             }))
         })

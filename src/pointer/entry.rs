@@ -33,6 +33,9 @@ pub enum Action {
     Unpin,
     /// `gc`: versions were deleted (listed in `detail`); the pointer stays.
     Gc,
+    /// `rules set`: the dataset's rules changed on purpose (`rules` names the new object; `detail`
+    /// says what changed); the pointer stays.
+    Configure,
 }
 
 impl Action {
@@ -46,6 +49,7 @@ impl Action {
             Action::Pin => "pin",
             Action::Unpin => "unpin",
             Action::Gc => "gc",
+            Action::Configure => "configure",
         }
     }
 
@@ -81,6 +85,10 @@ pub struct State {
     /// still on the store, so this one entry covers every collected version not yet gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collecting: Option<Collecting>,
+    /// The checksum (`blake3:<hex>`) of the rules in force, `rules/<hex>.json`: every writer
+    /// judges and partitions by them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
 }
 
 /// The versions the newest `gc` entry (at `seq`) collects.
@@ -126,9 +134,14 @@ impl State {
     /// `subject`).
     pub fn after(&self, e: &LogEntry) -> Option<State> {
         let mut next = self.clone();
+        // Any entry may put rules in force (the first publish of a dataset records them); a
+        // `configure` entry must.
+        if let Some(r) = &e.rules {
+            next.rules = Some(r.clone());
+        }
         match e.action {
             Action::Promote | Action::Set | Action::Revert => {
-                let mut next = self.moved(e.action, e.to.as_ref()?);
+                let mut next = next.moved(e.action, e.to.as_ref()?);
                 next.moved_at_seq = Some(e.seq);
                 // A partition revert also marks the versions that brought the bad partitions, so
                 // a later plain revert does not go back to them.
@@ -166,6 +179,9 @@ impl State {
                     seq: e.seq,
                     versions: gone,
                 });
+            }
+            Action::Configure => {
+                e.rules.as_ref()?;
             }
         }
         Some(next)
@@ -226,6 +242,10 @@ pub struct LogEntry {
     /// partitions and where they came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<serde_json::Value>,
+    /// The rules this entry puts in force (`blake3:<hex>`, the object `rules/<hex>.json`): set by
+    /// `configure`, and by the first entry a publish writes for a dataset with none recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
     /// Checksum of the previous entry's bytes (none for seq 1): the log is a hash chain.
     pub prev: Option<String>,
     pub state: State,

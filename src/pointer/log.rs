@@ -194,6 +194,8 @@ pub struct Move {
     pub forced: bool,
     pub verdict: Option<serde_json::Value>,
     pub detail: Option<serde_json::Value>,
+    /// The rules the entry puts in force (see [`LogEntry::rules`]).
+    pub rules: Option<String>,
 }
 
 impl Move {
@@ -215,6 +217,7 @@ impl Move {
             forced: false,
             verdict: None,
             detail: None,
+            rules: None,
         }
     }
 }
@@ -294,6 +297,7 @@ where
             verdict: mv.verdict.clone(),
             subject: mv.subject.clone(),
             detail: mv.detail.clone(),
+            rules: mv.rules.clone(),
             prev: head.checksum.clone(),
             state: State::default(),
         };

@@ -171,6 +171,13 @@ fn changing_a_partition_type_with_full_seals_a_new_version() {
         &["publish", "daily", s, "--partition", "n=7", "--json"],
     ));
     std::fs::write(dir.join("lastgood.toml"), cfg("int")).unwrap();
+    // The type is part of the dataset's rules on the store: changed on purpose first.
+    let set = lastgood(
+        dir,
+        &root,
+        &["rules", "set", "daily", "--reason", "n is an int"],
+    );
+    assert_eq!(code(&set), 0, "{}", stderr(&set));
     let full: Value = ok_json(&lastgood(
         dir,
         &root,

@@ -14,5 +14,6 @@ mod operators;
 mod partitions;
 mod readme;
 mod reliability;
+mod rules;
 mod schemas;
 mod util;

@@ -427,6 +427,12 @@ fn partition_types_hold_across_reverts() {
         &["publish", "nums", s, "--partition", "n=x", "--json"],
     ));
     config("partition_types = { n = \"int\" }\n");
+    // The type is part of the dataset's rules on the store: changed on purpose first.
+    ok_json::<Value>(&lastgood(
+        dir,
+        &root,
+        &["rules", "set", "nums", "--reason", "n is an int", "--json"],
+    ));
     // Carrying the untyped `n=x` forward under the int type is refused; --full rewrites all.
     fails_with(
         &lastgood(dir, &root, &["publish", "nums", s, "--partition", "n=1"]),

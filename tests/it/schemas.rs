@@ -81,6 +81,19 @@ fn on_store_files_match_their_schemas() {
         let o = lastgood(cwd, &root, args);
         assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
     }
+    // The rules on the store: recorded by the first publish (the defaults), changed by a configure.
+    std::fs::create_dir_all(cwd.join("validations")).unwrap();
+    std::fs::write(
+        cwd.join("validations/churn.toml"),
+        "[[gate]]\nname = \"rows\"\nkind = \"row_count\"\nmin_ratio = 0.8\nmax_ratio = 1.25\n",
+    )
+    .unwrap();
+    let o = lastgood(
+        cwd,
+        &root,
+        &["rules", "set", "churn", "--reason", "tighter"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
 
     let ds = root.join("churn");
     let manifest = validator("manifest.schema.json");
@@ -96,7 +109,14 @@ fn on_store_files_match_their_schemas() {
         check(&entry, &e.unwrap().path());
         n += 1;
     }
-    assert_eq!(n, 7);
+    assert_eq!(n, 8);
+    let rules = validator("rules.schema.json");
+    let mut objects = 0;
+    for e in std::fs::read_dir(ds.join("rules")).unwrap() {
+        check(&rules, &e.unwrap().path());
+        objects += 1;
+    }
+    assert_eq!(objects, 2, "the defaults, then the configured rules");
     // The Delta projection: version 0, then one commit per log entry, every line an action.
     let action = validator("delta-action.schema.json");
     let mut commits = 0;
@@ -111,7 +131,7 @@ fn on_store_files_match_their_schemas() {
             commits += 1;
         }
     }
-    assert_eq!(commits, 8);
+    assert_eq!(commits, 9);
     assert!(!action.is_valid(&serde_json::json!({"add": {"path": "s3://elsewhere/x.parquet",
         "partitionValues": {}, "size": 1, "modificationTime": 1, "dataChange": true, "stats": "{}"}})));
     let report = validator("gate-report.schema.json");
@@ -129,4 +149,14 @@ fn on_store_files_match_their_schemas() {
         serde_json::from_slice(&std::fs::read(ds.join("pointer.json")).unwrap()).unwrap();
     doc["version"] = serde_json::json!("../x");
     assert!(!validator("pointer.schema.json").is_valid(&doc));
+    let first = std::fs::read_dir(ds.join("rules"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first).unwrap()).unwrap();
+    doc["gates"][0]["severity"] = serde_json::json!("maybe");
+    assert!(!rules.is_valid(&doc));
 }
