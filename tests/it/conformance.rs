@@ -512,7 +512,9 @@ pub async fn doctor_repair_never_rewinds_the_pointer_file(store: Store) {
     stale.version = v("n1");
     plain.store.overwrite(&pf, stale.to_bytes()).await.unwrap();
 
-    let (paused, hold) = crate::util::PauseStore::wrap(&store);
+    // Doctor has read the head and is verifying files when it reads its first data file.
+    let (paused, hold) =
+        crate::util::PauseStore::wrap(&store, crate::util::Pause::BeforeRead("/data/"));
     let doctor_ds = ds(paused);
     let doctor = tokio::spawn(async move { lastgood::ops::doctor::doctor(&doctor_ds, true).await });
     hold.reached().await;
@@ -941,98 +943,6 @@ pub async fn interrupted_gc_never_leaves_a_sealed_version_without_files(store: S
     }
 }
 
-/// A store that pauses once, right after a write whose path contains `marker`, until the test
-/// has acted: a deterministic interleaving of two commands.
-#[derive(Debug)]
-struct PauseAfter {
-    inner: Arc<dyn object_store::ObjectStore>,
-    marker: &'static str,
-    #[allow(clippy::type_complexity)]
-    hook: std::sync::Mutex<
-        Option<(
-            futures::channel::oneshot::Sender<()>,
-            futures::channel::oneshot::Receiver<()>,
-        )>,
-    >,
-}
-
-impl std::fmt::Display for PauseAfter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PauseAfter({})", self.inner)
-    }
-}
-
-#[async_trait::async_trait]
-impl object_store::ObjectStore for PauseAfter {
-    async fn put_opts(
-        &self,
-        location: &object_store::path::Path,
-        payload: object_store::PutPayload,
-        opts: object_store::PutOptions,
-    ) -> object_store::Result<object_store::PutResult> {
-        let r = self.inner.put_opts(location, payload, opts).await;
-        let hook = location
-            .as_ref()
-            .contains(self.marker)
-            .then(|| self.hook.lock().unwrap().take())
-            .flatten();
-        if let Some((paused, resume)) = hook {
-            let _ = paused.send(());
-            let _ = resume.await;
-        }
-        r
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &object_store::path::Path,
-        opts: object_store::PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
-        self.inner.put_multipart_opts(location, opts).await
-    }
-
-    async fn get_opts(
-        &self,
-        location: &object_store::path::Path,
-        options: object_store::GetOptions,
-    ) -> object_store::Result<object_store::GetResult> {
-        self.inner.get_opts(location, options).await
-    }
-
-    fn delete_stream(
-        &self,
-        locations: futures::stream::BoxStream<
-            'static,
-            object_store::Result<object_store::path::Path>,
-        >,
-    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::path::Path>> {
-        self.inner.delete_stream(locations)
-    }
-
-    fn list(
-        &self,
-        prefix: Option<&object_store::path::Path>,
-    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>> {
-        self.inner.list(prefix)
-    }
-
-    async fn list_with_delimiter(
-        &self,
-        prefix: Option<&object_store::path::Path>,
-    ) -> object_store::Result<object_store::ListResult> {
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    async fn copy_opts(
-        &self,
-        from: &object_store::path::Path,
-        to: &object_store::path::Path,
-        options: object_store::CopyOptions,
-    ) -> object_store::Result<()> {
-        self.inner.copy_opts(from, to, options).await
-    }
-}
-
 /// Issue 12, defect 16: a version gc collects while its publish is between sealing and judging is
 /// a clear conflict (exit 5), not "gates failed" (3); the pointer stays, doctor is healthy.
 pub async fn gc_during_publish_is_a_conflict(store: Store) {
@@ -1047,18 +957,10 @@ pub async fn gc_during_publish_is_a_conflict(store: Store) {
         };
         assert!(publish(&good, &ctx(), o).await.unwrap().promoted);
     }
-    let (paused_tx, paused_rx) = futures::channel::oneshot::channel();
-    let (resume_tx, resume_rx) = futures::channel::oneshot::channel();
-    let pausing = Arc::new(PauseAfter {
-        inner: store.object_store(),
-        // The content marker: written right after the seal, before the gates run.
-        marker: "/content/",
-        hook: std::sync::Mutex::new(Some((paused_tx, resume_rx))),
-    });
-    let paused_ds = Dataset::new(
-        Store::with_store(pausing, store.base().clone(), store.store_url().clone()),
-        good.name().clone(),
-    );
+    // The content marker: written right after the seal, before the gates run.
+    let (pausing, hold) =
+        crate::util::PauseStore::wrap(&store, crate::util::Pause::AfterWrite("/content/"));
+    let paused_ds = Dataset::new(pausing, good.name().clone());
     let src = data(t.path(), "d3", 300, 1, 3, Variant::Good);
     let o = PublishOptions {
         version: Some(v("v3")),
@@ -1067,14 +969,14 @@ pub async fn gc_during_publish_is_a_conflict(store: Store) {
     let publisher = ctx();
     let publishing = publish(&paused_ds, &publisher, o);
     let collecting = async {
-        paused_rx.await.unwrap();
+        hold.reached().await;
         let gc_opts = gc::GcOptions {
             keep: 1,
             grace: chrono::Duration::zero(),
             ..Default::default()
         };
         let out = gc::gc(&good, &ctx(), &gc_opts).await.unwrap();
-        resume_tx.send(()).unwrap();
+        hold.go();
         out
     };
     let (published, collected) = futures::future::join(publishing, collecting).await;

@@ -209,11 +209,21 @@ pub fn python_with(module: &str) -> PathBuf {
     python
 }
 
-/// A store wrapper that holds the first read of a data file (`…/data/…`) until the test says go:
-/// a command is paused at a known step (doctor verifying files) while another one runs.
+/// Where a [`PauseStore`] holds its command: before the first read, or after the first write, of
+/// a path containing the given text.
+#[derive(Debug, Clone, Copy)]
+pub enum Pause {
+    BeforeRead(&'static str),
+    AfterWrite(&'static str),
+}
+
+/// A store wrapper that holds a command once, at a known step, until the test says go: a
+/// deterministic interleaving of two commands (doctor verifying files while a revert lands; a
+/// publish between its seal and its gates while gc runs).
 #[derive(Debug)]
 pub struct PauseStore {
     inner: std::sync::Arc<dyn object_store::ObjectStore>,
+    at: Pause,
     paused: std::sync::atomic::AtomicBool,
     reached: tokio::sync::Notify,
     go: tokio::sync::Notify,
@@ -221,9 +231,13 @@ pub struct PauseStore {
 
 impl PauseStore {
     /// `store` seen through the wrapper, and the wrapper to drive it.
-    pub fn wrap(store: &lastgood::Store) -> (lastgood::Store, std::sync::Arc<PauseStore>) {
+    pub fn wrap(
+        store: &lastgood::Store,
+        at: Pause,
+    ) -> (lastgood::Store, std::sync::Arc<PauseStore>) {
         let p = std::sync::Arc::new(PauseStore {
             inner: store.object_store(),
+            at,
             paused: Default::default(),
             reached: Default::default(),
             go: Default::default(),
@@ -233,13 +247,23 @@ impl PauseStore {
         (wrapped, p)
     }
 
-    /// Waits until the paused command has reached its first data-file read.
+    /// Waits until the paused command has reached its pause.
     pub async fn reached(&self) {
         self.reached.notified().await
     }
 
     pub fn go(&self) {
         self.go.notify_one()
+    }
+
+    /// Holds the caller here the first time `location` matches `text`.
+    async fn hold(&self, location: &object_store::path::Path, text: &str) {
+        let first = location.as_ref().contains(text)
+            && !self.paused.swap(true, std::sync::atomic::Ordering::SeqCst);
+        if first {
+            self.reached.notify_one();
+            self.go.notified().await;
+        }
     }
 }
 
@@ -257,7 +281,11 @@ impl object_store::ObjectStore for PauseStore {
         payload: object_store::PutPayload,
         opts: object_store::PutOptions,
     ) -> object_store::Result<object_store::PutResult> {
-        self.inner.put_opts(location, payload, opts).await
+        let r = self.inner.put_opts(location, payload, opts).await;
+        if let Pause::AfterWrite(text) = self.at {
+            self.hold(location, text).await;
+        }
+        r
     }
 
     async fn put_multipart_opts(
@@ -273,11 +301,8 @@ impl object_store::ObjectStore for PauseStore {
         location: &object_store::path::Path,
         options: object_store::GetOptions,
     ) -> object_store::Result<object_store::GetResult> {
-        let first = location.as_ref().contains("/data/")
-            && !self.paused.swap(true, std::sync::atomic::Ordering::SeqCst);
-        if first {
-            self.reached.notify_one();
-            self.go.notified().await;
+        if let Pause::BeforeRead(text) = self.at {
+            self.hold(location, text).await;
         }
         self.inner.get_opts(location, options).await
     }
