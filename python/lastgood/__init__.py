@@ -1,0 +1,1 @@
+"""lastgood: the `lastgood` binary on PATH, and a Python API over its `--json`."""
