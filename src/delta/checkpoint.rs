@@ -12,7 +12,8 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Fields, Schema};
 use parquet::arrow::ArrowWriter;
 
-use super::{Action, LastCheckpoint, Metadata, Position, Protocol};
+use super::actions::{Action, LastCheckpoint, Metadata, Protocol};
+use super::table::{Position, adds};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::store::Put;
@@ -108,7 +109,7 @@ pub(super) async fn write(ds: &Dataset, v: u64, meta: &Metadata, at: &Position) 
         Action::Protocol(Protocol::for_metadata(meta)),
         Action::MetaData(meta.clone()),
     ];
-    let adds = super::adds(ds, at.files.values().collect(), at.created_ms).await?;
+    let adds = adds(ds, at.files.values().collect(), at.created_ms).await?;
     let num_adds = adds.len() as u64;
     rows.extend(adds.into_iter().map(Action::Add));
     let bytes =

@@ -26,6 +26,7 @@ mod actions;
 mod checkpoint;
 mod schema;
 mod stats;
+mod table;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -38,6 +39,7 @@ use crate::manifest::{FileEntry, Manifest};
 use crate::names::VersionId;
 use crate::pointer::{self, Action as LogAction, LogEntry};
 use crate::store::Put;
+use table::{Position, adds};
 
 pub use actions::{
     Action, Add, CommitInfo, LastCheckpoint, Metadata, Protocol, Provenance, RETENTION, Remove,
@@ -132,18 +134,6 @@ pub(crate) fn metadata_of(ds: &Dataset, m: &Manifest) -> Result<Metadata> {
     ))
 }
 
-/// The table at one log position: the files of the pointer's version (none when the pointer never
-/// moved, or when the version is no longer sealed), its metadata when known, and the manifest's
-/// time (every add's `modificationTime`).
-#[derive(Debug, Clone, Default)]
-struct Position {
-    files: BTreeMap<String, FileEntry>,
-    meta: Option<Metadata>,
-    created_ms: i64,
-    /// False when the version is no longer sealed (collected): its files are unknown now.
-    gone: bool,
-}
-
 /// Manifests read during one catch-up, by version (`None`: not sealed).
 #[derive(Default)]
 struct Manifests(HashMap<VersionId, Option<Sealed>>);
@@ -198,26 +188,6 @@ fn operation(e: &LogEntry) -> String {
         LogAction::Revert => "RESTORE".into(),
         other => format!("LASTGOOD {}", other.as_str().to_uppercase()),
     }
-}
-
-async fn add_of(ds: &Dataset, f: &FileEntry, created_ms: i64) -> Result<Add> {
-    Ok(Add {
-        path: encode_path(&f.path),
-        partition_values: f.partition.clone(),
-        size: f.size,
-        modification_time: created_ms,
-        data_change: true,
-        stats: Some(stats::of_file(ds, f).await),
-    })
-}
-
-async fn adds(ds: &Dataset, files: Vec<&FileEntry>, created_ms: i64) -> Result<Vec<Add>> {
-    let owned: Vec<FileEntry> = files.into_iter().cloned().collect();
-    futures::stream::iter(owned)
-        .map(|f| async move { add_of(ds, &f, created_ms).await })
-        .buffered(8)
-        .try_collect()
-        .await
 }
 
 /// The commit of log entry `e` (whose bytes hash to `sum`), from the table before and after it.
