@@ -36,7 +36,8 @@ use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
 use crate::manifest::{FileEntry, Manifest};
 use crate::names::VersionId;
-use crate::pointer::{self, Action as LogAction, LogEntry};
+use crate::pointer::read as pointer;
+use crate::spec::{Action as LogAction, LogEntry};
 use crate::store::Put;
 
 pub use actions::{
@@ -249,7 +250,10 @@ async fn commit_of(
             actor: e.actor.clone(),
             reason: e.reason.clone(),
             forced: e.forced,
-            verdict: e.verdict.clone(),
+            verdict: e
+                .verdict
+                .as_ref()
+                .and_then(|v| serde_json::to_value(v).ok()),
         }),
     })];
     if let Some(m) = &cur.meta

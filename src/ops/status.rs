@@ -87,11 +87,10 @@ pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
     Ok(status)
 }
 
-/// The manifest checksum an entry recorded for `v`, when the entry moved the pointer to `v`.
+/// The manifest checksum an entry recorded for `v`, when the entry moved the pointer to `v`
+/// ([`LogEntry::recorded_checksum`]).
 pub fn recorded_checksum<'a>(e: &'a LogEntry, v: &crate::names::VersionId) -> Option<&'a str> {
-    (e.to.as_ref() == Some(v))
-        .then_some(e.manifest_checksum.as_deref())
-        .flatten()
+    e.recorded_checksum(v)
 }
 
 pub async fn history(ds: &Dataset, limit: Option<u64>) -> Result<Vec<LogEntry>> {
