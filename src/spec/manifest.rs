@@ -155,7 +155,8 @@ impl SchemaInfo {
 
 impl Manifest {
     pub fn to_bytes(&self) -> Bytes {
-        let mut v = serde_json::to_vec_pretty(self).expect("manifest serializes");
+        // Plain data (strings, numbers, string-keyed maps): serialization cannot fail.
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
         v.push(b'\n');
         Bytes::from(v)
     }
