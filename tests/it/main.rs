@@ -8,6 +8,7 @@ mod conformance;
 mod delta;
 mod edges;
 mod gates;
+mod golden;
 mod ks_fixtures;
 mod lifecycle;
 mod operators;
