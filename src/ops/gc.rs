@@ -34,7 +34,7 @@ use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::names::VersionId;
-use crate::pointer::roles::{self, Age, Facts};
+use crate::pointer::roles::{self, Age, Facts, Role};
 use crate::pointer::{self, Action, Detail, GcDetail, LogEntry, Move};
 use crate::spec::content_marker::ContentMarker;
 
@@ -279,7 +279,7 @@ async fn plan(
             },
         );
         if why.is_empty() {
-            let reverted = state.is_reverted(&v);
+            let reverted = roles.contains(&Role::Reverted);
             doomed.push((v, s, born, objects, reverted));
         } else {
             kept.push((v, s, why));

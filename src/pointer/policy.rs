@@ -251,3 +251,79 @@ pub async fn left_behind(ds: &Dataset, head: &Head, v: &VersionId) -> Result<boo
     }
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::DatasetName;
+    use crate::store::Store;
+
+    fn v(s: &str) -> VersionId {
+        VersionId::new(s).unwrap()
+    }
+
+    fn ds() -> Dataset {
+        Dataset::new(Store::memory(), DatasetName::new("churn").unwrap())
+    }
+
+    #[test]
+    fn moves_obey_freeze_and_reverts() {
+        let ds = ds();
+        let mut s = State::default()
+            .moved(Action::Promote, &v("v1"))
+            .moved(Action::Promote, &v("v2"))
+            .moved(Action::Revert, &v("v1"));
+        // A reverted target: refused unless forced, and then the move is forced.
+        for a in [Action::Promote, Action::Set, Action::Revert] {
+            let e = admit(&ds, &s, a, &v("v2"), false).unwrap_err();
+            assert_eq!(e.exit_code(), 4, "{a}");
+            assert!(e.to_string().contains("was reverted"), "{e}");
+            assert!(admit(&ds, &s, a, &v("v2"), true).unwrap(), "{a}");
+            assert!(!admit(&ds, &s, a, &v("v3"), false).unwrap(), "{a}");
+        }
+        // Frozen: no promote and no set, even forced; a revert still goes.
+        s.frozen = Some(crate::spec::state::Frozen {
+            reason: "incident".into(),
+            actor: "ana".into(),
+            at: chrono::Utc::now(),
+        });
+        for a in [Action::Promote, Action::Set] {
+            let e = admit(&ds, &s, a, &v("v3"), true).unwrap_err();
+            assert!(e.to_string().contains("is frozen"), "{e}");
+        }
+        assert!(admit(&ds, &s, Action::Revert, &v("v3"), false).is_ok());
+        // Reverted content, under any id.
+        assert_eq!(
+            reverted_content(&ds, &s, Some(&v("v2")), false)
+                .unwrap_err()
+                .exit_code(),
+            4
+        );
+        assert!(reverted_content(&ds, &s, Some(&v("v2")), true).unwrap());
+        assert!(!reverted_content(&ds, &s, Some(&v("v1")), false).unwrap());
+    }
+
+    #[test]
+    fn reasons_and_the_last_known_good() {
+        assert_eq!(require_reason("  ").unwrap_err().exit_code(), 2);
+        require_reason("bad night").unwrap();
+        let ds = ds();
+        let s = State::default().moved(Action::Promote, &v("v1"));
+        assert_eq!(
+            last_known_good(&ds, &s, &v("v1")).unwrap_err().exit_code(),
+            4
+        );
+        let s = s.moved(Action::Promote, &v("v2"));
+        assert_eq!(last_known_good(&ds, &s, &v("v2")).unwrap(), v("v1"));
+        let mut s = s;
+        s.collecting = Some(crate::spec::state::Collecting {
+            seq: 3,
+            versions: vec![v("v1")],
+        });
+        assert_eq!(
+            refuse_collected(&ds, &s, &v("v1")).unwrap_err().exit_code(),
+            4
+        );
+        refuse_collected(&ds, &s, &v("v2")).unwrap();
+    }
+}

@@ -477,3 +477,149 @@ pub fn consequence(
         format!("sealed but never promoted; {still}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> VersionId {
+        VersionId::new(s).unwrap()
+    }
+
+    fn sealed(gates_failed: bool) -> Facts {
+        Facts {
+            sealed: true,
+            gates_failed,
+            collected: false,
+        }
+    }
+
+    /// v1, v2, v3 promoted; v3 reverted (back to v2); v1 pinned; v4 sealed, never promoted.
+    fn state() -> State {
+        let mut s = State::default()
+            .moved(Action::Promote, &v("v1"))
+            .moved(Action::Promote, &v("v2"))
+            .moved(Action::Promote, &v("v3"))
+            .moved(Action::Revert, &v("v2"));
+        s.pinned = vec![v("v1")];
+        s
+    }
+
+    #[test]
+    fn roles_from_the_state_a_report_and_the_history() {
+        let s = state();
+        use Role::*;
+        assert_eq!(roles(&s, &v("v2"), sealed(false)), [Current]);
+        assert_eq!(roles(&s, &v("v1"), sealed(false)), [LastKnownGood, Pinned]);
+        assert_eq!(roles(&s, &v("v3"), sealed(true)), [Reverted, Forced]);
+        assert_eq!(roles(&s, &v("v4"), sealed(true)), [Rejected]);
+        assert_eq!(roles(&s, &v("v4"), sealed(false)), Vec::<Role>::new());
+        let unsealed = |collected| Facts {
+            sealed: false,
+            gates_failed: false,
+            collected,
+        };
+        assert_eq!(roles(&s, &v("v5"), unsealed(false)), [InFlight]);
+        assert_eq!(roles(&s, &v("v5"), unsealed(true)), [Collected]);
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+    }
+
+    #[test]
+    fn gc_keeps_what_the_roles_protect() {
+        let s = state();
+        let old = Age::default();
+        let keeps = |id: &str, recent: bool, include_reverted: bool, age: Age| {
+            gc_keeps(
+                &roles(&s, &v(id), sealed(false)),
+                recent,
+                include_reverted,
+                age,
+            )
+        };
+        assert_eq!(keeps("v2", false, false, old), ["current"]);
+        assert_eq!(
+            keeps("v1", false, false, old),
+            ["pinned", "last-known-good"]
+        );
+        assert_eq!(keeps("v3", true, false, old), ["recent", "reverted"]);
+        assert!(keeps("v3", false, true, old).is_empty());
+        let young = Age {
+            in_grace: true,
+            younger_than_cutoff: true,
+        };
+        assert_eq!(
+            keeps("v9", false, false, young),
+            ["in-grace", "younger-than-cutoff"]
+        );
+        // An earlier gc collected it: only current and pinned still keep it.
+        let mut again = s.clone();
+        again.collecting = Some(crate::spec::state::Collecting {
+            seq: 9,
+            versions: vec![v("v1"), v("v3")],
+        });
+        let r = roles(&again, &v("v1"), sealed(false));
+        assert_eq!(gc_keeps(&r, true, false, young), ["pinned"]);
+        let r = roles(&again, &v("v3"), sealed(false));
+        assert!(gc_keeps(&r, true, false, young).is_empty());
+    }
+
+    #[test]
+    fn the_consequence_leads_with_what_consumers_read() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-22T02:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ev = |what, forced| Event {
+            seq: 1,
+            at,
+            actor: "ana".into(),
+            what,
+            forced,
+            reason: Some("why".into()),
+            other: None,
+        };
+        let now = PointerNow {
+            version: "v2".into(),
+            since: at,
+            by: "ana".into(),
+            seq: 4,
+        };
+        let forced = consequence(
+            &[Role::Current, Role::Forced],
+            &[ev(EventKind::Promoted, true)],
+            Some(&now),
+            &["ks(score)".into()],
+        );
+        assert_eq!(forced.kind, Headline::ForcedLive);
+        assert_eq!(forced.headline, "FORCED LIVE");
+        assert!(
+            forced.line.contains("its gates failed (ks(score))"),
+            "{}",
+            forced.line
+        );
+        let rejected = consequence(&[Role::Rejected], &[], Some(&now), &["ks(score)".into()]);
+        assert_eq!(rejected.kind, Headline::NotPromoted);
+        assert!(
+            rejected.line.contains("consumers still read v2"),
+            "{}",
+            rejected.line
+        );
+        let reverted = consequence(
+            &[Role::Reverted],
+            &[
+                ev(EventKind::Promoted, false),
+                ev(EventKind::Reverted, false),
+            ],
+            Some(&now),
+            &[],
+        );
+        assert_eq!(
+            (reverted.kind, reverted.kind.css_class()),
+            (Headline::Reverted, "reverted")
+        );
+        let gone = consequence(&[Role::KnownGood], &[ev(EventKind::Set, false)], None, &[]);
+        assert_eq!(gone.kind, Headline::Superseded);
+    }
+}
