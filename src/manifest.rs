@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::layout::{logical_path, origin};
-pub use crate::spec::checksum;
+pub use crate::spec::checksum::checksum;
 pub use crate::spec::manifest::{
     ColumnInfo, FORMAT, FORMAT_VERSION, FileEntry, Manifest, PartitionSummary, Producer, SchemaInfo,
 };

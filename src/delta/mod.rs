@@ -34,9 +34,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
+use crate::log as pointer;
 use crate::manifest::{FileEntry, Manifest};
 use crate::names::VersionId;
-use crate::pointer::read as pointer;
 use crate::spec::{Action as LogAction, LogEntry};
 use crate::store::Put;
 

@@ -144,7 +144,7 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
         }
         // The rules an entry puts in force must exist with their checksum.
         if let Some(r) = &e.rules
-            && let Err(err) = crate::rules::read(ds, r).await
+            && let Err(err) = crate::ops::rules::read(ds, r).await
         {
             problems.push(problem("rules", seq, err));
         }

@@ -60,7 +60,7 @@ pub struct PublishOptions {
     pub success_marker: Option<String>,
     /// The rules to record with the promotion when the store has none yet: written (create-if-
     /// absent) just before the entry that names them, so a refused publish writes nothing.
-    pub record_rules: Option<crate::rules::DatasetRules>,
+    pub record_rules: Option<crate::ops::rules::DatasetRules>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -410,7 +410,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
             return Ok(outcome);
         }
         let record_rules = match &opts.record_rules {
-            Some(r) => Some(crate::rules::write(ds, r).await?),
+            Some(r) => Some(crate::ops::rules::write(ds, r).await?),
             None => None,
         };
         let result = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {

@@ -18,11 +18,11 @@ use chrono::{DateTime, Utc};
 
 use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
+use crate::log::{Head, advance, read_entry, read_head};
 use crate::names::VersionId;
 use crate::pointer::policy;
-use crate::pointer::read::{Head, advance, read_entry, read_head};
 use crate::spec::action::Action;
-use crate::spec::checksum;
+use crate::spec::checksum::checksum;
 use crate::spec::detail::Detail;
 use crate::spec::log_entry::{self as entry, LogEntry};
 use crate::spec::pointer_file::PointerFile;

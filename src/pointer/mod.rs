@@ -1,7 +1,7 @@
 //! The read pointer: an append-only, numbered log of entries, the pointer file consumers read, and
 //! the rules every entry obeys.
 //!
-//! - [`read`]: head discovery, entries, history (reads only).
+//! - Reading the log (head discovery, entries, history) is [`crate::log`]'s, re-exported here.
 //! - [`policy`]: the rules every move and mark obeys (frozen, reverted, forced, reason required,
 //!   collected, the last-known-good, no rewind). Verbs decide with them.
 //! - [`commit`]: the move procedure (decide on the head, check, create-if-absent at `head + 1`,
@@ -30,9 +30,9 @@ pub mod commit;
 mod file;
 pub mod outcome;
 pub mod policy;
-pub mod read;
 pub mod roles;
 
+pub use crate::log::{Head, history, read_entry, read_existing_head, read_head, scan_head};
 pub use crate::spec::action::Action;
 pub use crate::spec::detail::{Detail, GcDetail, PartitionRevertDetail, RevertedPartition};
 pub use crate::spec::log_entry::LogEntry;
@@ -42,4 +42,3 @@ pub use commit::{Move, commit, sync_pointer_file};
 pub use file::{PointerFile, PointerFileEntry};
 pub use outcome::{MarkOutcome, MoveOutcome};
 pub use policy::left_behind;
-pub use read::{Head, history, read_entry, read_existing_head, read_head, scan_head};

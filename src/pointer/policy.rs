@@ -28,8 +28,8 @@ use futures::StreamExt;
 
 use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
+use crate::log::{Head, history, read_entry};
 use crate::names::VersionId;
-use crate::pointer::read::{Head, history, read_entry};
 use crate::spec::action::Action;
 use crate::spec::log_entry::LogEntry;
 use crate::spec::state::{KNOWN_GOOD_DEPTH, State};

@@ -6,20 +6,20 @@
 //! | `log/<seq>.json` | [`log_entry::LogEntry`]: its [`action::Action`] tags its [`detail::Detail`]; [`verdict::Verdict`]; [`state::State`] |
 //! | `pointer.json` | [`pointer_file::PointerFile`] |
 //! | `content/<hex>.json` | [`content_marker::ContentMarker`] |
-//! | `rules/<hex>.json` | [`rules::DatasetRules`] (its [`partitioning::Partitioning`]) |
+//! | `rules/<hex>.json` | [`rules::Rules`] (its [`partitioning::Partitioning`]; with the gates' configuration types, [`crate::rules::DatasetRules`]) |
 //! | `versions/<id>/reports/<name>.json` | the gate report, [`crate::gates::Report`] |
 //!
 //! Architecture Invariant: these types are the only shapes written to and read from the store
 //! (never a `serde_json::Value` between a writer and its reader), and they know nothing of stores,
-//! datasets or policy: parsing, checking what the format itself requires, and serializing. This
-//! module re-exports every record but [`rules::DatasetRules`], which holds the gate configuration
-//! types: import it from [`rules`] (or [`crate::rules`]), so that the gates, which read
-//! manifests, never sit in an import cycle with the records. Golden
+//! datasets or policy: parsing, checking what the format itself requires, and serializing. The
+//! gates sit above the records (they read manifests): the rules record takes the gates'
+//! configuration types as parameters rather than importing them. Golden
 //! files in `tests/fixtures/spec/` round-trip through them byte for byte, including entries
 //! written by earlier versions. Changing a type here changes the format: SPEC.md and `schemas/`
 //! change with it.
 
 pub mod action;
+pub mod checksum;
 pub mod content_marker;
 pub mod detail;
 pub mod log_entry;
@@ -31,17 +31,13 @@ pub mod state;
 pub mod verdict;
 
 pub use action::Action;
+pub use checksum::checksum;
 pub use content_marker::ContentMarker;
 pub use detail::{ConfigureDetail, Detail, GcDetail, PartitionRevertDetail, RevertedPartition};
 pub use log_entry::LogEntry;
 pub use manifest::Manifest;
 pub use partitioning::{Compare, KeyType, Partitioning};
 pub use pointer_file::{PointerFile, PointerFileEntry};
+pub use rules::Rules;
 pub use state::{Collecting, Frozen, KNOWN_GOOD_DEPTH, State};
 pub use verdict::Verdict;
-
-/// `blake3:<hex>` of some bytes: file checksums, manifest checksums, the log's `prev` chain, the
-/// rules object's name. Always over the bytes as stored, never re-serialized JSON.
-pub fn checksum(bytes: &[u8]) -> String {
-    format!("blake3:{}", blake3::hash(bytes).to_hex())
-}

@@ -6,9 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use lastgood::spec::{
-    Action, ContentMarker, Detail, LogEntry, Manifest, PointerFile, State, rules::DatasetRules,
-};
+use lastgood::rules::DatasetRules;
+use lastgood::spec::{Action, ContentMarker, Detail, LogEntry, Manifest, PointerFile, State};
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec");

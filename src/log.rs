@@ -1,4 +1,6 @@
-//! Reading the pointer log: its head, one entry, its history. Nothing here writes.
+//! The pointer log, read: its head, one entry, its history. Nothing here writes; appending is
+//! [`crate::pointer`]'s. Readers that never write (resolve, the Delta projection, doctor) need only
+//! this module.
 //!
 //! 1. Head discovery: the pointer file's `seq` is a hint; the entry at the hint is read and the next
 //!    position probed (galloping forward, then bisecting, if the hint is stale or missing).
@@ -9,7 +11,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::names::VersionId;
-use crate::spec::checksum;
+use crate::spec::checksum::checksum;
 use crate::spec::log_entry::LogEntry;
 use crate::spec::pointer_file::PointerFile;
 use crate::spec::state::State;

@@ -25,7 +25,11 @@ use crate::ops::validate::Rules;
 use crate::partition::Partitioning;
 use crate::pointer::{self, Action, Move};
 use crate::spec::detail::{ConfigureDetail, Detail};
-pub use crate::spec::rules::{DatasetRules, FORMAT, FORMAT_VERSION};
+pub use crate::spec::rules::{FORMAT, FORMAT_VERSION};
+
+/// One dataset's rules, as stored (the record [`crate::spec::rules::Rules`] with the gates'
+/// configuration types).
+pub type DatasetRules = crate::spec::rules::Rules<GateSpec, Contract>;
 
 impl DatasetRules {
     pub fn new(
