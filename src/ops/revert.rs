@@ -1,11 +1,14 @@
 //! `lastgood pointer revert`: move the pointer back to the last-known-good version.
 //!
-//! 1. Read the head. Its current version is the one being reverted; nothing current, nothing to do.
-//! 2. The target is `--to`, or the state's last-known-good: the most recent version the pointer held
-//!    before, not itself reverted. None left: refuse.
-//! 3. Append a `revert` entry; the state marks the version left behind as reverted, so it is not
+//! 1. `--reason` is required; a `--to` version must be sealed, and with failed gates needs
+//!    `--force` ([`policy::gates_failed`]).
+//! 2. Read the head. Its current version is the one being reverted; nothing current, nothing to do.
+//! 3. The target is `--to`, or the state's last-known-good ([`policy::last_known_good`]): the most
+//!    recent version the pointer held before, not itself reverted. None left: refuse. A reverted
+//!    `--to` needs `--force` ([`policy::admit`]); a revert is allowed while frozen.
+//! 4. Append a `revert` entry; the state marks the version left behind as reverted, so it is not
 //!    promoted again by accident.
-//! 4. If another writer takes the position, retry only while the same version is still current;
+//! 5. If another writer takes the position, retry only while the same version is still current;
 //!    otherwise the revert would hit a version nobody judged: exit 5.
 //!
 //! Without `--to`, after a partition revert: if the last-known-good still holds a partition a
