@@ -174,7 +174,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         history
             .iter()
             .filter(|e| e.action.as_str() == "promote")
-            .all(|e| e.verdict.as_ref().is_some_and(|v| v["passed"] == true))
+            .all(|e| e.verdict.as_ref().is_some_and(|v| v.passed))
     );
     println!(
         "\ncurrent: {} ({} rows, model {}); reverted: {}",

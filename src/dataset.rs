@@ -1,4 +1,4 @@
-//! A dataset: a store, a layout, and reading its sealed versions.
+//! A dataset: a store, a layout, reading its sealed versions, sealing one, and its content markers.
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::manifest::{self, Manifest};
 use crate::names::{DatasetName, VersionId};
+use crate::spec::content_marker::ContentMarker;
 use crate::store::{Put, Store};
 
 #[derive(Debug, Clone)]
@@ -109,6 +110,52 @@ impl Dataset {
             return Ok(other);
         }
         self.require(id).await
+    }
+
+    /// The version `content/<hash>.json` names, if any (it may since have been collected).
+    pub async fn marked_version(&self, content_hash: &str) -> Result<Option<VersionId>> {
+        match self
+            .store
+            .get(&self.layout.content_marker(content_hash))
+            .await?
+        {
+            Some(b) => Ok(Some(ContentMarker::parse(&b, content_hash)?.version)),
+            None => Ok(None),
+        }
+    }
+
+    /// The sealed version holding exactly this content, if any.
+    pub async fn version_with_content(&self, content_hash: &str) -> Result<Option<VersionId>> {
+        let Some(v) = self.marked_version(content_hash).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .sealed(&v)
+            .await?
+            .filter(|s| s.manifest.content_hash == content_hash)
+            .map(|_| v))
+    }
+
+    /// Records which version holds a manifest's content (create-if-absent: the first one keeps it).
+    pub async fn mark_content(&self, m: &Manifest) -> Result<()> {
+        self.store
+            .create(
+                &self.layout.content_marker(&m.content_hash),
+                ContentMarker::new(&m.version).to_bytes(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Points the marker of `content_hash` at `v`: only when the version it names was collected
+    /// (a collected id is never sealed again; its content lives on under a new one).
+    pub async fn remark_content(&self, content_hash: &str, v: &VersionId) -> Result<()> {
+        self.store
+            .overwrite(
+                &self.layout.content_marker(content_hash),
+                ContentMarker::new(v).to_bytes(),
+            )
+            .await
     }
 
     /// Every version folder under `versions/`, sealed or not, by id.

@@ -1253,12 +1253,7 @@ fn readable_time(s: &str) -> String {
 
 fn consequence(out: &mut String, d: &crate::ops::versions::VersionDetail) -> fmt::Result {
     let c = d.consequence();
-    let class = match c.headline.as_str() {
-        "LIVE" => "live",
-        "FORCED LIVE" => "forced",
-        "REVERTED" => "reverted",
-        _ => "held",
-    };
+    let class = c.kind.css_class();
     writeln!(
         out,
         "<section class=\"consequence {class}\" id=\"consequence\"><p class=\"consequence-head\">{}</p><p class=\"consequence-line\">{}</p></section>",

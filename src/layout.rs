@@ -166,6 +166,25 @@ pub fn check_rel(rel: &str) -> Result<()> {
     Ok(())
 }
 
+/// The path of a file below its version's `data/` folder: where it sits within any version that
+/// lists it (`versions/<id>/data/date=…/part-0.parquet` → `date=…/part-0.parquet`).
+pub fn logical_path(file_path: &str) -> &str {
+    let mut parts = file_path.splitn(4, '/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("versions"), Some(_), Some("data"), Some(rest)) => rest,
+        _ => file_path,
+    }
+}
+
+/// The version whose folder holds a file (`versions/<id>/…`).
+pub fn origin(file_path: &str) -> Option<&str> {
+    let mut parts = file_path.split('/');
+    match (parts.next(), parts.next()) {
+        (Some("versions"), Some(id)) => Some(id),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

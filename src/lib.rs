@@ -26,6 +26,7 @@ pub mod faults;
 pub mod gates;
 pub mod html;
 pub mod layout;
+pub mod log;
 pub mod manifest;
 pub mod names;
 pub mod ops;
@@ -33,8 +34,8 @@ pub mod partition;
 pub mod pointer;
 pub mod progress;
 pub mod refs;
-pub mod rules;
 pub mod source;
+pub mod spec;
 pub mod store;
 pub mod synth;
 pub mod table;
@@ -44,4 +45,7 @@ pub use context::Context;
 pub use dataset::{Dataset, Sealed};
 pub use error::{Error, Result};
 pub use names::{DatasetName, VersionId};
+/// The dataset's rules on the store (`rules set`, `rules show`, how a writer settles its own):
+/// a verb, [`ops::rules`], kept at its old path.
+pub use ops::rules;
 pub use store::Store;

@@ -17,81 +17,17 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{Error, Result};
+pub use crate::layout::{logical_path, origin};
 use crate::manifest::{FileEntry, Manifest};
+pub use crate::spec::partitioning::{Compare, KeyType, Partitioning};
 
 /// One partition's values, `{"date": "2026-11-21"}`.
 pub type Values = BTreeMap<String, String>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyType {
-    #[default]
-    String,
-    /// `YYYY-MM-DD`.
-    Date,
-    /// A signed 64-bit integer, ordered numerically.
-    Int,
-}
-
-impl KeyType {
-    /// The type folder values show: all `YYYY-MM-DD` dates → date, all integers → int, else
-    /// string; none when there are no values to judge by.
-    pub fn infer<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<KeyType> {
-        let mut seen = false;
-        let (mut date, mut int) = (true, true);
-        for v in values {
-            seen = true;
-            date &= v.len() == 10 && chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok();
-            int &= v.parse::<i64>().is_ok();
-        }
-        seen.then_some(if date {
-            KeyType::Date
-        } else if int {
-            KeyType::Int
-        } else {
-            KeyType::String
-        })
-    }
-
-    /// The name used in configs and manifests.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            KeyType::String => "string",
-            KeyType::Date => "date",
-            KeyType::Int => "int",
-        }
-    }
-}
-
-/// What the gates of a partitioned publish compare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Compare {
-    /// A replaced partition against its previous self; a new one against the baseline's most
-    /// recent partition.
-    #[default]
-    Partition,
-    /// The whole new version against the whole baseline.
-    Dataset,
-}
-
-/// A dataset's declared partitioning.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Partitioning {
-    pub keys: Vec<String>,
-    pub types: BTreeMap<String, KeyType>,
-    pub compare: Compare,
-}
-
 impl Partitioning {
-    pub fn key_type(&self, key: &str) -> KeyType {
-        self.types.get(key).copied().unwrap_or_default()
-    }
-
     /// Checks that a config declares each typed key and every value has its type.
     pub fn check_declaration(&self) -> Result<()> {
         if self.keys.is_empty() {
@@ -192,25 +128,6 @@ impl fmt::Display for Label<'_> {
             write!(f, "{k}={}", self.1.get(k).map(String::as_str).unwrap_or(""))?;
         }
         Ok(())
-    }
-}
-
-/// The path of a file below its version's `data/` folder: where it sits within any version that
-/// lists it (`versions/<id>/data/date=…/part-0.parquet` → `date=…/part-0.parquet`).
-pub fn logical_path(file_path: &str) -> &str {
-    let mut parts = file_path.splitn(4, '/');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("versions"), Some(_), Some("data"), Some(rest)) => rest,
-        _ => file_path,
-    }
-}
-
-/// The version whose folder holds a file (`versions/<id>/…`).
-pub fn origin(file_path: &str) -> Option<&str> {
-    let mut parts = file_path.split('/');
-    match (parts.next(), parts.next()) {
-        (Some("versions"), Some(id)) => Some(id),
-        _ => None,
     }
 }
 

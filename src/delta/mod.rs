@@ -35,9 +35,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
+use crate::log as pointer;
 use crate::manifest::{FileEntry, Manifest};
 use crate::names::VersionId;
-use crate::pointer::{self, Action as LogAction, LogEntry};
+use crate::spec::{Action as LogAction, LogEntry};
 use crate::store::Put;
 use table::{Position, adds};
 
@@ -219,7 +220,10 @@ async fn commit_of(
             actor: e.actor.clone(),
             reason: e.reason.clone(),
             forced: e.forced,
-            verdict: e.verdict.clone(),
+            verdict: e
+                .verdict
+                .as_ref()
+                .and_then(|v| serde_json::to_value(v).ok()),
         }),
     })];
     if let Some(m) = &cur.meta

@@ -31,6 +31,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::manifest;
 use crate::names::VersionId;
+use crate::pointer::roles;
 use crate::pointer::{self, LogEntry, PointerFile, State};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -85,11 +86,12 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
         .collect()
         .await;
     // Versions a later gc deleted are named by older entries and no longer sealed: fine for those.
-    let collected: std::collections::BTreeMap<VersionId, u64> = entries
+    let read: Vec<LogEntry> = entries
         .iter()
         .filter_map(|(_, e)| e.as_ref().ok().and_then(|e| e.as_ref()))
-        .flat_map(|(e, _)| e.deleted().into_iter().map(|v| (v, e.seq)))
+        .map(|(e, _)| e.clone())
         .collect();
+    let collected = roles::collected_in(&read);
     let collected_after = |v: &VersionId, seq: u64| collected.get(v).is_some_and(|gc| *gc > seq);
     let mut state = State::default();
     let mut prev: Option<String> = None;
@@ -142,7 +144,7 @@ pub async fn doctor(ds: &Dataset, repair: bool) -> Result<DoctorReport> {
         }
         // The rules an entry puts in force must exist with their checksum.
         if let Some(r) = &e.rules
-            && let Err(err) = crate::rules::read(ds, r).await
+            && let Err(err) = crate::ops::rules::read(ds, r).await
         {
             problems.push(problem("rules", seq, err));
         }

@@ -1,46 +1,22 @@
 //! `lastgood freeze` and `unfreeze`: stop (and resume) promotion of a dataset.
 //!
 //! A frozen dataset still seals and gates every publish, so the nightly job keeps its evidence,
-//! but nothing is promoted: `publish` exits 4 after the gates, `pointer set` is refused. Reverts
-//! still work, since freezing is what an operator does while a bad night is investigated. Both are
-//! entries in the pointer log (who, when, why), and the state carries the freeze.
-
-use serde::{Deserialize, Serialize};
+//! but nothing is promoted: `publish` exits 4 after the gates, `pointer set` is refused
+//! ([`crate::pointer::policy`], rule 2). Reverts still work, since freezing is what an operator
+//! does while a bad night is investigated. Both are entries in the pointer log (who, when, why),
+//! and the state carries the freeze.
+//!
+//! 1. `freeze`: `--reason` required; the dataset must exist. Unless already frozen, append a
+//!    `freeze` mark (a lost position is retried: the decision holds on any head).
+//! 2. `unfreeze`: unless not frozen (exit 2 on an empty log), append an `unfreeze` mark.
 
 use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::ops::set::require_reason;
-use crate::pointer::{self, Action, LogEntry, Move, State};
+use crate::pointer::policy::require_reason;
+use crate::pointer::{self, Action, Move};
 
-/// What a mark (freeze, unfreeze, pin, unpin) did; the shape of their `--json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MarkOutcome {
-    pub dataset: String,
-    pub action: String,
-    /// False when the state already was so (nothing written).
-    pub changed: bool,
-    pub seq: u64,
-    /// The version the pointer is at (unchanged).
-    pub current: Option<String>,
-    /// The version a pin or unpin names.
-    pub version: Option<String>,
-    pub state: State,
-}
-
-impl MarkOutcome {
-    pub fn new(ds: &Dataset, action: Action, e: &LogEntry, changed: bool) -> Self {
-        MarkOutcome {
-            dataset: ds.name().to_string(),
-            action: action.as_str().to_string(),
-            changed,
-            seq: e.seq,
-            current: e.state.version.as_ref().map(|v| v.to_string()),
-            version: e.subject.as_ref().map(|v| v.to_string()),
-            state: e.state.clone(),
-        }
-    }
-}
+pub use crate::pointer::outcome::MarkOutcome;
 
 pub async fn freeze(ds: &Dataset, ctx: &Context, reason: &str) -> Result<MarkOutcome> {
     require_reason(reason)?;
@@ -83,18 +59,4 @@ fn not_frozen(ds: &Dataset) -> Error {
         ds.name(),
         ds.store.display()
     ))
-}
-
-/// The refusal for a promotion while frozen.
-pub fn frozen_refusal(ds: &Dataset, state: &State) -> Option<String> {
-    state.frozen.as_ref().map(|f| {
-        format!(
-            "dataset {} is frozen since {} by {} ({}); `lastgood unfreeze {}` first",
-            ds.name(),
-            f.at.format("%Y-%m-%d %H:%M UTC"),
-            f.actor,
-            f.reason,
-            ds.name()
-        )
-    })
 }

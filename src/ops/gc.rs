@@ -1,6 +1,7 @@
 //! `lastgood gc`: delete old versions, never one that anybody may still read or need.
 //!
-//! 1. Plan. A version is kept when it is current, the last-known-good, pinned (forever), one of
+//! 1. Plan ([`roles::gc_keeps`], from the version's roles). A version is kept when it is current,
+//!    the last-known-good, pinned (forever), one of
 //!    the last `--keep` versions the pointer held, reverted (incident evidence, until released with
 //!    `--include-reverted`), younger than the grace period (a publish in flight), or younger than
 //!    `--older-than`. Ages come from the store's own timestamps (the manifest's, or an unsealed
@@ -23,18 +24,19 @@
 //! 6. Delete reports and unreferenced data files. An interrupted gc leaves unsealed folders (and
 //!    a log entry naming them), which the next gc collects.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::names::VersionId;
-use crate::pointer::{self, Action, LogEntry, Move};
+use crate::pointer::roles::{self, Age, Facts, Role};
+use crate::pointer::{self, Action, Detail, GcDetail, LogEntry, Move};
+use crate::spec::content_marker::ContentMarker;
 
 #[derive(Debug, Clone)]
 pub struct GcOptions {
@@ -166,14 +168,14 @@ pub async fn gc(ds: &Dataset, ctx: &Context, opts: &GcOptions) -> Result<GcOutco
     }
 
     let doomed: BTreeSet<VersionId> = plan.collect.iter().map(|d| d.version.clone()).collect();
-    let detail = json!({
-        "deleted": doomed.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
-        "kept_files": plan.kept_files,
-        "objects": out.objects,
-        "bytes": out.bytes,
-        "keep": opts.keep,
-        "older_than_s": opts.older_than.map(|d| d.num_seconds()),
-        "include_reverted": opts.include_reverted,
+    let detail = Detail::Gc(GcDetail {
+        bytes: out.bytes,
+        deleted: doomed.iter().cloned().collect(),
+        include_reverted: Some(opts.include_reverted),
+        keep: opts.keep as u64,
+        kept_files: Some(plan.kept_files),
+        objects: out.objects as u64,
+        older_than_s: opts.older_than.map(|d| d.num_seconds()),
     });
     let planned_at = head.seq;
     let (entry, _) = pointer::commit(ds, &ctx.actor, now, |head| {
@@ -238,7 +240,7 @@ async fn plan(
             recent.push(v.clone());
         }
     }
-    let listed_before = collected(history);
+    let listed_before = roles::collected_in(history);
 
     let sealed = ds.versions().await?;
     let mut kept = Vec::new();
@@ -255,35 +257,29 @@ async fn plan(
                 .map(|o| o.last_modified),
             None => objects.iter().map(|o| o.last_modified).max(),
         };
-        let mut why = Vec::new();
-        if state.version.as_ref() == Some(&v) {
-            why.push("current");
-        }
-        if state.is_pinned(&v) {
-            why.push("pinned");
-        }
-        if !listed_before.contains_key(&v) {
-            if state.last_known_good() == Some(&v) {
-                why.push("last-known-good");
-            }
-            if recent.contains(&v) {
-                why.push("recent");
-            }
-            if state.is_reverted(&v) && !opts.include_reverted {
-                why.push("reverted");
-            }
-            let age = born.map(|b| now - b);
-            if age.is_none_or(|a| a < opts.grace) {
-                why.push("in-grace");
-            }
-            if let Some(min) = opts.older_than
-                && age.is_none_or(|a| a < min)
-            {
-                why.push("younger-than-cutoff");
-            }
-        }
+        let age = born.map(|b| now - b);
+        let roles = roles::roles(
+            state,
+            &v,
+            Facts {
+                sealed: s.is_some(),
+                gates_failed: false,
+                collected: listed_before.contains_key(&v),
+            },
+        );
+        let why = roles::gc_keeps(
+            &roles,
+            recent.contains(&v),
+            opts.include_reverted,
+            Age {
+                in_grace: age.is_none_or(|a| a < opts.grace),
+                younger_than_cutoff: opts
+                    .older_than
+                    .is_some_and(|min| age.is_none_or(|a| a < min)),
+            },
+        );
         if why.is_empty() {
-            let reverted = state.is_reverted(&v);
+            let reverted = roles.contains(&Role::Reverted);
             doomed.push((v, s, born, objects, reverted));
         } else {
             kept.push((v, s, why));
@@ -369,28 +365,13 @@ async fn unseal(ds: &Dataset, d: &Doomed) -> Result<()> {
     if let Some(hash) = d.content_hash.as_ref().filter(|_| !d.reverted) {
         let marker = ds.layout.content_marker(hash);
         if let Some(b) = ds.store.get(&marker).await? {
-            let names_it = serde_json::from_slice::<serde_json::Value>(&b)
-                .ok()
-                .and_then(|m| {
-                    m.get("version")
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string)
-                })
-                .is_some_and(|m| m == d.version.as_str());
+            let names_it = ContentMarker::parse(&b, hash).is_ok_and(|m| m.version == d.version);
             if names_it {
                 ds.store.delete(&marker).await?;
             }
         }
     }
     ds.store.delete(&ds.layout.manifest(&d.version)).await
-}
-
-/// Every version a `gc` entry of the history deleted, with the entry's seq.
-pub fn collected(history: &[LogEntry]) -> BTreeMap<VersionId, u64> {
-    history
-        .iter()
-        .flat_map(|e| e.deleted().into_iter().map(move |v| (v, e.seq)))
-        .collect()
 }
 
 #[cfg(test)]

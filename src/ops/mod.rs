@@ -13,6 +13,7 @@ pub mod query;
 pub mod report;
 pub mod resolve;
 pub mod revert;
+pub mod rules;
 pub mod set;
 pub mod status;
 pub mod validate;

@@ -1,11 +1,14 @@
 //! `lastgood pin` and `unpin`: protect a sealed version from gc (and show it as pinned).
+//!
+//! 1. `pin`: the version must be sealed. Unless already pinned, append a `pin` mark naming it;
+//!    refused when the newest gc entry collects it (it would protect nothing).
+//! 2. `unpin`: unless not pinned (exit 2 on an empty log), append an `unpin` mark.
 
 use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::names::VersionId;
-use crate::ops::freeze::MarkOutcome;
-use crate::pointer::{self, Action, Move};
+use crate::pointer::{self, Action, MarkOutcome, Move, policy};
 
 pub async fn pin(
     ds: &Dataset,
@@ -38,10 +41,8 @@ async fn mark(
             return Ok(None);
         }
         // A pin landing after the gc entry that collects the version would protect nothing.
-        if action == Action::Pin
-            && let Some(seq) = head.state().collected_by(v)
-        {
-            return Err(pointer::lifecycle::collected_error(ds, v, seq));
+        if action == Action::Pin {
+            policy::refuse_collected(ds, &head.state(), v)?;
         }
         Ok(Some(Move {
             subject: Some(v.clone()),

@@ -33,7 +33,7 @@ use crate::manifest::{self, FileEntry, Manifest, Producer, SchemaInfo};
 use crate::names::VersionId;
 use crate::ops::validate::Rules;
 use crate::partition::{self, Partitioning};
-use crate::pointer::{self, Action, Move};
+use crate::pointer::{self, Action, Move, policy};
 use crate::source::{self, SourceFile};
 use crate::store::Put;
 
@@ -60,7 +60,7 @@ pub struct PublishOptions {
     pub success_marker: Option<String>,
     /// The rules to record with the promotion when the store has none yet: written (create-if-
     /// absent) just before the entry that names them, so a refused publish writes nothing.
-    pub record_rules: Option<crate::rules::DatasetRules>,
+    pub record_rules: Option<crate::ops::rules::DatasetRules>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,25 +107,6 @@ pub struct PublishOutcome {
     /// `--message` of an idempotent re-run): said, since a sealed manifest never changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<String>,
-}
-
-/// `content/<hash>.json`: which version holds this content.
-#[derive(Serialize, Deserialize)]
-struct ContentMarker {
-    format: String,
-    version: VersionId,
-}
-
-impl ContentMarker {
-    fn bytes(version: &VersionId) -> bytes::Bytes {
-        let mut v = serde_json::to_vec(&ContentMarker {
-            format: "lastgood.content".into(),
-            version: version.clone(),
-        })
-        .expect("marker serializes");
-        v.push(b'\n');
-        v.into()
-    }
 }
 
 pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Result<PublishOutcome> {
@@ -197,7 +178,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
     // longer sealed, or that gc is collecting, names a collected one (markers are written after
     // the seal), whose id is never sealed again.
     let state = head.state();
-    let marked = marked_version(ds, &content_hash).await?;
+    let marked = ds.marked_version(&content_hash).await?;
     let marked_live = match &marked {
         Some(x) if state.collected_by(x).is_none() => ds
             .sealed(x)
@@ -206,16 +187,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         _ => false,
     };
     // Reverted content stays refused, under any id, even after gc collected the version.
-    let content_reverted = marked.as_ref().filter(|x| state.is_reverted(x));
-    if let Some(x) = content_reverted
-        && !opts.force
-    {
-        return Err(Error::Refused(format!(
-            "this content was reverted as version {x} of {}; pass --force with --reason to publish it again",
-            ds.name()
-        )));
-    }
-    let content_reverted = content_reverted.is_some();
+    let content_reverted = policy::reverted_content(ds, &state, marked.as_ref(), opts.force)?;
     let id = match (&opts.version, &marked) {
         (Some(v), _) => v.clone(),
         (None, Some(x)) if marked_live => x.clone(),
@@ -232,9 +204,9 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         }
         None => {
             if opts.version.is_some()
-                && let Some(seq) = pointer::lifecycle::collected_ever(ds, &state, &id).await?
+                && let Some(seq) = policy::collected_ever(ds, &state, &id).await?
             {
-                return Err(pointer::lifecycle::collected_error(ds, &id, seq));
+                return Err(policy::collected_error(ds, &id, seq));
             }
             let created = std::sync::Mutex::new(Vec::new());
             if let Err(e) = upload(ds, &id, &sources.files, &created).await {
@@ -287,14 +259,9 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
     // Written after the seal, and again by any re-run that finds it missing (an interrupted run).
     // A marker naming a collected version now names this one.
     if marked.is_some() && !marked_live && marked.as_ref() != Some(&id) {
-        ds.store
-            .overwrite(
-                &ds.layout.content_marker(&content_hash),
-                ContentMarker::bytes(&id),
-            )
-            .await?;
+        ds.remark_content(&content_hash, &id).await?;
     } else {
-        mark_content(ds, &sealed.manifest).await?;
+        ds.mark_content(&sealed.manifest).await?;
     }
 
     // A sealed manifest never changes: what this run asked to record differently is said, not
@@ -374,13 +341,8 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         let baseline_id = head.version().cloned();
         let baseline = match &baseline_id {
             Some(b) => Some(
-                ds.require_verified(
-                    b,
-                    head.entry
-                        .as_ref()
-                        .and_then(|e| crate::ops::status::recorded_checksum(e, b)),
-                )
-                .await?,
+                ds.require_verified(b, head.entry.as_ref().and_then(|e| e.recorded_checksum(b)))
+                    .await?,
             ),
             None => None,
         };
@@ -431,18 +393,24 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
         outcome.passed = report.passed;
         outcome.report = Some(report_path.clone());
         outcome.report_url = Some(ds.store.url_of(&ds.layout.resolve(&report_path)?));
-        let verdict =
-            serde_json::to_value(report.verdict(&report_path)).expect("verdict serializes");
+        let v = report.verdict(&report_path);
+        let verdict = pointer::Verdict {
+            baseline: v.baseline,
+            failed: v.failed,
+            passed: v.passed,
+            report: v.report,
+            warned: v.warned,
+        };
         outcome.gates = report.gates;
         if opts.no_promote || (!outcome.passed && !opts.force) {
             return Ok(outcome);
         }
-        if let Some(why) = crate::ops::freeze::frozen_refusal(ds, &head.state()) {
+        if let Some(why) = policy::frozen_refusal(ds, &head.state()) {
             outcome.frozen = Some(why);
             return Ok(outcome);
         }
         let record_rules = match &opts.record_rules {
-            Some(r) => Some(crate::rules::write(ds, r).await?),
+            Some(r) => Some(crate::ops::rules::write(ds, r).await?),
             None => None,
         };
         let result = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
@@ -458,16 +426,7 @@ pub async fn publish(ds: &Dataset, ctx: &Context, opts: PublishOptions) -> Resul
                     show(current)
                 )));
             }
-            if let Some(why) = crate::ops::freeze::frozen_refusal(ds, &head.state()) {
-                return Err(Error::Refused(why));
-            }
-            let reverted = head.state().is_reverted(&id);
-            if reverted && !opts.force {
-                return Err(Error::Refused(format!(
-                    "version {id} of {} was reverted before; pass --force with --reason to promote it again",
-                    ds.name()
-                )));
-            }
+            let reverted = policy::admit(ds, &head.state(), Action::Promote, &id, opts.force)?;
             Ok(Some(Move {
                 reason: opts.reason.clone().or_else(|| opts.message.clone()),
                 forced: reverted || content_reverted || !outcome.passed,
@@ -512,7 +471,7 @@ async fn carry_forward(
             parent,
             head.entry
                 .as_ref()
-                .and_then(|e| crate::ops::status::recorded_checksum(e, parent)),
+                .and_then(|e| e.recorded_checksum(parent)),
         )
         .await?;
     let m = &current.manifest;
@@ -581,48 +540,6 @@ async fn carry_forward(
         .filter(|f| !touched.contains(&f.partition))
         .cloned()
         .collect())
-}
-
-/// The version `content/<hash>.json` names, if any (it may since have been collected).
-async fn marked_version(ds: &Dataset, content_hash: &str) -> Result<Option<VersionId>> {
-    match ds
-        .store
-        .get(&ds.layout.content_marker(content_hash))
-        .await?
-    {
-        Some(b) => Ok(Some(
-            serde_json::from_slice::<ContentMarker>(&b)
-                .map_err(|e| Error::Corrupt(format!("content marker {content_hash}: {e}")))?
-                .version,
-        )),
-        None => Ok(None),
-    }
-}
-
-/// The sealed version holding exactly this content, if any.
-pub(crate) async fn version_with_content(
-    ds: &Dataset,
-    content_hash: &str,
-) -> Result<Option<VersionId>> {
-    let Some(v) = marked_version(ds, content_hash).await? else {
-        return Ok(None);
-    };
-    Ok(ds
-        .sealed(&v)
-        .await?
-        .filter(|s| s.manifest.content_hash == content_hash)
-        .map(|_| v))
-}
-
-/// Records which version holds a manifest's content (create-if-absent: the first one keeps it).
-pub(crate) async fn mark_content(ds: &Dataset, m: &Manifest) -> Result<()> {
-    ds.store
-        .create(
-            &ds.layout.content_marker(&m.content_hash),
-            ContentMarker::bytes(&m.version),
-        )
-        .await?;
-    Ok(())
 }
 
 /// The `--meta` and `--message` of this run that the sealed version `id` does not carry.

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
 use crate::names::VersionId;
-use crate::ops::status::recorded_checksum;
 use crate::partition;
 use crate::pointer::{self, PointerFileEntry};
 
@@ -107,9 +106,7 @@ pub async fn resolve(ds: &Dataset, at: &At) -> Result<(Resolved, Sealed)> {
                     entry.seq
                 ))
             })?;
-            let sealed = ds
-                .require_verified(&v, recorded_checksum(&entry, &v))
-                .await?;
+            let sealed = ds.require_verified(&v, entry.recorded_checksum(&v)).await?;
             (v, Some(entry.seq), sealed)
         }
     };

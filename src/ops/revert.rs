@@ -1,11 +1,14 @@
 //! `lastgood pointer revert`: move the pointer back to the last-known-good version.
 //!
-//! 1. Read the head. Its current version is the one being reverted; nothing current, nothing to do.
-//! 2. The target is `--to`, or the state's last-known-good: the most recent version the pointer held
-//!    before, not itself reverted. None left: refuse.
-//! 3. Append a `revert` entry; the state marks the version left behind as reverted, so it is not
+//! 1. `--reason` is required; a `--to` version must be sealed, and with failed gates needs
+//!    `--force` ([`policy::gates_failed`]).
+//! 2. Read the head. Its current version is the one being reverted; nothing current, nothing to do.
+//! 3. The target is `--to`, or the state's last-known-good ([`policy::last_known_good`]): the most
+//!    recent version the pointer held before, not itself reverted. None left: refuse. A reverted
+//!    `--to` needs `--force` ([`policy::admit`]); a revert is allowed while frozen.
+//! 4. Append a `revert` entry; the state marks the version left behind as reverted, so it is not
 //!    promoted again by accident.
-//! 4. If another writer takes the position, retry only while the same version is still current;
+//! 5. If another writer takes the position, retry only while the same version is still current;
 //!    otherwise the revert would hit a version nobody judged: exit 5.
 //!
 //! Without `--to`, after a partition revert: if the last-known-good still holds a partition a
@@ -18,16 +21,17 @@
 //! in); the pointer moves to it with a `revert` entry, and partitions published since stay.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::context::Context;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::manifest::{self, FileEntry, Manifest, Producer};
 use crate::names::VersionId;
-use crate::ops::set::{MoveOutcome, require_reason};
 use crate::partition;
-use crate::pointer::{self, Action, Move};
+use crate::pointer::policy::{self, require_reason};
+use crate::pointer::{self, Action, Detail, Move, MoveOutcome, PartitionRevertDetail};
+
+pub use crate::pointer::RevertedPartition;
 
 pub async fn revert(
     ds: &Dataset,
@@ -40,15 +44,13 @@ pub async fn revert(
     let mut to_failed_gates = false;
     if let Some(to) = to {
         ds.require(to).await?;
-        to_failed_gates = crate::ops::set::gates_failed(ds, to, force).await?;
+        to_failed_gates = policy::gates_failed(ds, to, force).await?;
     }
     let first = pointer::read_existing_head(ds).await?;
-    let bad = first.version().cloned().ok_or_else(|| {
-        Error::Refused(format!(
-            "nothing to revert: the pointer of {} has never moved",
-            ds.name()
-        ))
-    })?;
+    let bad = first
+        .version()
+        .cloned()
+        .ok_or_else(|| policy::nothing_to_revert(ds))?;
     // The last-known-good checked for partitions a partition revert took out since it was current.
     let checked = match to {
         Some(_) => None,
@@ -71,12 +73,7 @@ pub async fn revert(
         let state = head.state();
         let target = match to {
             Some(t) => t.clone(),
-            None => state.last_known_good().cloned().ok_or_else(|| {
-                Error::Refused(format!(
-                    "nothing to revert to: {bad} is the only version of {} not reverted that the pointer has held",
-                    ds.name()
-                ))
-            })?,
+            None => policy::last_known_good(ds, &state, &bad)?,
         };
         if to.is_none() && checked.as_ref() != Some(&target) {
             return Err(Error::Conflict(format!(
@@ -88,10 +85,7 @@ pub async fn revert(
             // `revert --to T` when T is already current: done (a re-run after an interruption).
             return Ok(None);
         }
-        let reverted = state.is_reverted(&target);
-        if reverted && !force {
-            return Err(Error::Refused(format!("version {target} of {} was reverted too; pass --force to use it", ds.name())));
-        }
+        let reverted = policy::admit(ds, &state, Action::Revert, &target, force)?;
         Ok(Some(Move {
             reason: Some(reason.to_string()),
             forced: reverted || to_failed_gates,
@@ -124,12 +118,7 @@ async fn refuse_taken_partitions(
         if e.action.moves() && e.to.as_ref() == Some(lkg) {
             break;
         }
-        if e.action == Action::Revert
-            && let Some(parts) = e.detail.as_ref().and_then(|d| d.get("partitions"))
-            && let Ok(parts) = serde_json::from_value::<Vec<RevertedPartition>>(parts.clone())
-        {
-            taken.extend(parts.into_iter().map(|p| (seq, p)));
-        }
+        taken.extend(e.partitions().iter().map(|p| (seq, p.clone())));
         seq -= 1;
     }
     if taken.is_empty() {
@@ -142,8 +131,8 @@ async fn refuse_taken_partitions(
             .filter(|(_, p)| {
                 m.files.iter().any(|f| {
                     p.replaced
-                        .as_deref()
-                        .is_some_and(|r| partition::origin(&f.path) == Some(r))
+                        .as_ref()
+                        .is_some_and(|r| partition::origin(&f.path) == Some(r.as_str()))
                         && partition::Label(&m.partition_keys, &f.partition).to_string()
                             == p.partition
                 })
@@ -185,18 +174,6 @@ async fn refuse_taken_partitions(
     )))
 }
 
-/// One partition a partition revert replaced.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RevertedPartition {
-    pub partition: String,
-    /// The version the bad files came from (their folder).
-    pub replaced: Option<String>,
-    /// The version the partition was taken from; its rows (0 when it had no such partition, which
-    /// removes the partition).
-    pub from: String,
-    pub rows: u64,
-}
-
 /// `pointer revert --partition`: what moved and which partitions were replaced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartitionRevertOutcome {
@@ -217,18 +194,16 @@ pub async fn revert_partitions(
 ) -> Result<PartitionRevertOutcome> {
     require_reason(reason)?;
     let head = pointer::read_head(ds).await?;
-    let current_id = head.version().cloned().ok_or_else(|| {
-        Error::Refused(format!(
-            "nothing to revert: the pointer of {} has never moved",
-            ds.name()
-        ))
-    })?;
+    let current_id = head
+        .version()
+        .cloned()
+        .ok_or_else(|| policy::nothing_to_revert(ds))?;
     let current = ds
         .require_verified(
             &current_id,
             head.entry
                 .as_ref()
-                .and_then(|e| crate::ops::status::recorded_checksum(e, &current_id)),
+                .and_then(|e| e.recorded_checksum(&current_id)),
         )
         .await?;
     let cm = &current.manifest;
@@ -258,17 +233,18 @@ pub async fn revert_partitions(
         let replaced = bad
             .first()
             .and_then(|f| partition::origin(&f.path))
-            .map(str::to_string);
+            .map(VersionId::new)
+            .transpose()?;
         let source = match &explicit {
             Some(s) => s.clone(),
             None => {
-                let origin = replaced.as_deref().ok_or_else(|| {
+                let origin = replaced.as_ref().ok_or_else(|| {
                     Error::input(format!(
                         "partition {label} is not in the current version {current_id} of {}; name the version to take it from with --to",
                         ds.name()
                     ))
                 })?;
-                let origin = ds.require(&VersionId::new(origin)?).await?;
+                let origin = ds.require(origin).await?;
                 let before = origin.manifest.parent.clone().ok_or_else(|| {
                     Error::Refused(format!(
                         "partition {label} of {} came with its first version {}: there is no earlier one to go back to (use --to)",
@@ -281,9 +257,7 @@ pub async fn revert_partitions(
         };
         let sm = &source.manifest;
         // Files of a version gc collects are being deleted: never sealed into a new version.
-        if let Some(seq) = head.state().collected_by(&sm.version) {
-            return Err(pointer::lifecycle::collected_error(ds, &sm.version, seq));
-        }
+        policy::refuse_collected(ds, &head.state(), &sm.version)?;
         if sm.partition_keys != *keys {
             return Err(Error::input(format!(
                 "{} is partitioned by [{}], the current version by [{}]",
@@ -326,7 +300,7 @@ pub async fn revert_partitions(
         done.push(RevertedPartition {
             partition: label,
             replaced,
-            from: sm.version.to_string(),
+            from: sm.version.clone(),
             rows: good.iter().map(|f| f.rows).sum(),
         });
         files.extend(good);
@@ -341,7 +315,8 @@ pub async fn revert_partitions(
     } else {
         // An existing version with this content is reused, unless it was reverted itself or gc
         // collects it.
-        let reusable = crate::ops::publish::version_with_content(ds, &content_hash)
+        let reusable = ds
+            .version_with_content(&content_hash)
             .await?
             .filter(|v| !head.state().is_reverted(v) && head.state().collected_by(v).is_none());
         match reusable {
@@ -365,19 +340,21 @@ pub async fn revert_partitions(
                 }
                 .tally();
                 ds.seal(&m).await?;
-                crate::ops::publish::mark_content(ds, &m).await?;
+                ds.mark_content(&m).await?;
                 created = true;
                 id
             }
         }
     };
-    let detail = serde_json::to_value(&done).expect("partitions serialize");
+    let detail = Detail::PartitionRevert(PartitionRevertDetail {
+        partitions: done.clone(),
+    });
     let (entry, moved) = pointer::commit(ds, &ctx.actor, ctx.now(), |head| {
         match head.version() {
             Some(v) if *v == target => Ok(None),
             Some(v) if *v == current_id => Ok(Some(Move {
                 reason: Some(reason.to_string()),
-                detail: Some(json!({ "partitions": detail })),
+                detail: Some(detail.clone()),
                 ..Move::to(Action::Revert, target.clone())
             })),
             other => Err(Error::Conflict(format!(

@@ -62,7 +62,7 @@ pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
     };
     let state = &e.state;
     if let Some(v) = &state.version {
-        let sealed = ds.require_verified(v, recorded_checksum(e, v)).await?;
+        let sealed = ds.require_verified(v, e.recorded_checksum(v)).await?;
         status.rows = Some(sealed.manifest.rows);
         status.files = Some(sealed.manifest.files.len());
         status.manifest_checksum = Some(sealed.checksum);
@@ -85,13 +85,6 @@ pub async fn show(ds: &Dataset) -> Result<PointerStatus> {
     status.reverted = state.reverted.iter().map(|v| v.to_string()).collect();
     pointer::sync_pointer_file(ds, &head).await?;
     Ok(status)
-}
-
-/// The manifest checksum an entry recorded for `v`, when the entry moved the pointer to `v`.
-pub fn recorded_checksum<'a>(e: &'a LogEntry, v: &crate::names::VersionId) -> Option<&'a str> {
-    (e.to.as_ref() == Some(v))
-        .then_some(e.manifest_checksum.as_deref())
-        .flatten()
 }
 
 pub async fn history(ds: &Dataset, limit: Option<u64>) -> Result<Vec<LogEntry>> {

@@ -2,12 +2,13 @@
 //! it is in its life.
 //!
 //! 1. List the version folders and read every manifest (a folder without one is unsealed).
-//! 2. From the pointer's head: current, last-known-good, known-good, reverted, pinned.
-//! 3. From each sealed version's newest gate report: the gates that blocked it: `rejected` if the
-//!    pointer never held it, `forced` if it did.
-//! 4. Unsealed folders: `collected` when a gc entry of the history deleted them (gc keeps data
-//!    files that kept versions still use), else `in-flight` (a publish uploading, or interrupted).
-//! 5. `show` adds the version's events from the history: promoted, forced, reverted, pinned, …
+//! 2. Read the pointer's head; each sealed version's newest gate report (the gates that blocked
+//!    it); for unsealed folders, the gc entries of the history.
+//! 3. Each version's roles from these ([`crate::pointer::roles`]): current, last-known-good,
+//!    known-good, reverted, pinned; `rejected` or `forced` when its gates failed; `collected` or
+//!    `in-flight` for a folder without a manifest.
+//! 4. `show` adds the version's events from the history (promoted, forced, reverted, pinned, …)
+//!    and their consequence for consumers.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,10 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, PartitionSummary};
 use crate::names::VersionId;
-use crate::pointer::{self, State};
+use crate::pointer::roles::{self, Facts, Role};
+use crate::pointer::{self, LogEntry};
+
+pub use crate::pointer::roles::{Consequence, Event, EventKind, Headline, PointerNow, when};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VersionRow {
@@ -43,18 +47,6 @@ pub struct VersionRow {
     /// Each partition with its rows and the version whose folder holds its files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<PartitionSummary>,
-}
-
-/// Statuses of a version the pointer has held.
-const HELD: [&str; 4] = ["current", "last-known-good", "known-good", "reverted"];
-
-/// The versions the history's gc entries deleted.
-async fn collected(ds: &Dataset) -> Result<Vec<VersionId>> {
-    Ok(pointer::history(ds, None)
-        .await?
-        .iter()
-        .flat_map(|e| e.deleted())
-        .collect())
 }
 
 /// Keeps the rows matching every filter, then the newest `limit`.
@@ -86,18 +78,16 @@ pub struct Filter {
     pub limit: Option<usize>,
 }
 
-/// The statuses `--status` takes.
-pub const STATUSES: [&str; 9] = [
-    "current",
-    "last-known-good",
-    "known-good",
-    "reverted",
-    "pinned",
-    "rejected",
-    "forced",
-    "collected",
-    "in-flight",
-];
+/// The statuses `--status` takes: every [`Role`].
+pub const STATUSES: [&str; 9] = {
+    let mut out = [""; 9];
+    let mut i = 0;
+    while i < Role::ALL.len() {
+        out[i] = Role::ALL[i].as_str();
+        i += 1;
+    }
+    out
+};
 
 impl Filter {
     /// A filter from flags: statuses must be known words, meta `k=v` pairs.
@@ -121,29 +111,6 @@ impl Filter {
     }
 }
 
-fn status_of(state: &State, v: &VersionId) -> Vec<String> {
-    let mut s = Vec::new();
-    if state.version.as_ref() == Some(v) {
-        s.push("current".to_string());
-    }
-    if state.last_known_good() == Some(v) {
-        s.push("last-known-good".to_string());
-    } else if state.known_good.contains(v) {
-        s.push("known-good".to_string());
-    }
-    if state.is_reverted(v) {
-        s.push("reverted".to_string());
-    }
-    if state.is_pinned(v) {
-        s.push("pinned".to_string());
-    }
-    // Still sealed while gc unseals it, or after gc was interrupted: final all the same.
-    if state.collected_by(v).is_some() {
-        s.push("collected".to_string());
-    }
-    s
-}
-
 /// Every version, oldest first.
 pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
     let versions = ds.versions().await?;
@@ -155,11 +122,40 @@ pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
         )));
     }
     let state = pointer::read_head(ds).await?.state();
+    // The newest gate verdict of every sealed version.
+    let sealed: Vec<VersionId> = versions
+        .iter()
+        .filter(|(_, s)| s.is_some())
+        .map(|(v, _)| v.clone())
+        .collect();
+    let failed: BTreeMap<VersionId, Vec<String>> = futures::stream::iter(sealed)
+        .map(|v| async move {
+            let gates = failed_gates(ds, &v).await?;
+            Ok::<_, Error>(gates.map(|g| (v, g)))
+        })
+        .buffered(16)
+        .try_collect::<Vec<_>>()
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    // Unsealed folders: collected by gc, or in flight.
+    let collected = if versions.iter().any(|(_, s)| s.is_none()) {
+        roles::collected_in(&pointer::history(ds, None).await?)
+    } else {
+        BTreeMap::new()
+    };
     let mut rows: Vec<VersionRow> = versions
         .into_iter()
         .map(|(v, s)| {
-            let status = status_of(&state, &v);
-            match s {
+            let failed_gates = failed.get(&v).cloned().unwrap_or_default();
+            let facts = Facts {
+                sealed: s.is_some(),
+                gates_failed: failed.contains_key(&v),
+                collected: collected.contains_key(&v),
+            };
+            let status = roles::words(&roles::roles(&state, &v, facts));
+            let mut r = match s {
                 Some(s) => row(&s.manifest, status),
                 None => VersionRow {
                     version: v.to_string(),
@@ -175,60 +171,24 @@ pub async fn list(ds: &Dataset) -> Result<Vec<VersionRow>> {
                     meta: BTreeMap::new(),
                     partitions: Vec::new(),
                 },
-            }
+            };
+            r.failed_gates = failed_gates;
+            r
         })
         .collect();
-    // The newest gate verdict of every sealed version.
-    let sealed: Vec<VersionId> = rows
-        .iter()
-        .filter(|r| r.sealed)
-        .filter_map(|r| VersionId::new(&r.version).ok())
-        .collect();
-    let failed: BTreeMap<String, Vec<String>> = futures::stream::iter(sealed)
-        .map(|v| async move {
-            let r = crate::gates::latest_report(ds, &v).await?;
-            Ok::<_, Error>(r.filter(|r| !r.passed).map(|r| {
-                let gates = r
-                    .failed()
-                    .iter()
-                    .map(|g| crate::gates::report_label(g))
-                    .collect();
-                (v.to_string(), gates)
-            }))
-        })
-        .buffered(16)
-        .try_collect::<Vec<_>>()
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    // Unsealed folders: collected by gc, or in flight.
-    let collected: Vec<VersionId> = if rows.iter().any(|r| !r.sealed) {
-        collected(ds).await?
-    } else {
-        Vec::new()
-    };
-    for r in rows.iter_mut() {
-        if let Some(gates) = failed.get(&r.version) {
-            r.status
-                .push(if r.status.iter().any(|s| HELD.contains(&s.as_str())) {
-                    "forced".to_string()
-                } else {
-                    "rejected".to_string()
-                });
-            r.failed_gates = gates.clone();
-        }
-        if !r.sealed && !r.status.iter().any(|s| s == "collected") {
-            r.status
-                .push(if collected.iter().any(|v| v.as_str() == r.version) {
-                    "collected".to_string()
-                } else {
-                    "in-flight".to_string()
-                });
-        }
-    }
     rows.sort_by(|a, b| (a.created_at, &a.version).cmp(&(b.created_at, &b.version)));
     Ok(rows)
+}
+
+/// The gates that blocked `v` in its newest report, when that report failed.
+async fn failed_gates(ds: &Dataset, v: &VersionId) -> Result<Option<Vec<String>>> {
+    let r = crate::gates::latest_report(ds, v).await?;
+    Ok(r.filter(|r| !r.passed).map(|r| {
+        r.failed()
+            .iter()
+            .map(|g| crate::gates::report_label(g))
+            .collect()
+    }))
 }
 
 fn row(m: &Manifest, status: Vec<String>) -> VersionRow {
@@ -271,120 +231,10 @@ pub struct VersionDetail {
     pub manifest: Manifest,
 }
 
-/// One history entry as it concerns one version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub seq: u64,
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub what: EventKind,
-    /// Past a refusal (failed gates, a reverted version) with --force.
-    pub forced: bool,
-    pub reason: Option<String>,
-    /// For a move: the other version (where the pointer came from, or went to).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub other: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EventKind {
-    /// A publish moved the pointer to it.
-    Promoted,
-    /// `pointer set` moved the pointer to it.
-    Set,
-    /// A revert moved the pointer back to it.
-    RevertedTo,
-    /// A revert moved the pointer away from it (or a partition revert replaced its partitions).
-    Reverted,
-    /// The pointer moved on from it to a newer choice.
-    Replaced,
-    Pinned,
-    Unpinned,
-    /// gc deleted it.
-    Collected,
-}
-
-impl EventKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            EventKind::Promoted => "promoted",
-            EventKind::Set => "set",
-            EventKind::RevertedTo => "restored by a revert",
-            EventKind::Reverted => "reverted",
-            EventKind::Replaced => "replaced",
-            EventKind::Pinned => "pinned",
-            EventKind::Unpinned => "unpinned",
-            EventKind::Collected => "collected by gc",
-        }
-    }
-}
-
-/// Where the pointer is now and who moved it there when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointerNow {
-    pub version: String,
-    pub since: DateTime<Utc>,
-    pub by: String,
-    pub seq: u64,
-}
-
-/// What the history says about `v`, oldest first, and where the pointer is now.
+/// What the history says about `v`, oldest first, and where the pointer is now
+/// ([`roles::events`]).
 pub async fn events(ds: &Dataset, v: &VersionId) -> Result<(Vec<Event>, Option<PointerNow>)> {
-    use crate::pointer::Action;
-    let mut history = pointer::history(ds, None).await?;
-    let now = history.first().and_then(|head| {
-        let version = head.state.version.as_ref()?.to_string();
-        let at = head.state.moved_at_seq.unwrap_or(head.seq);
-        let mover = history.iter().find(|e| e.seq == at)?;
-        Some(PointerNow {
-            version,
-            since: mover.at,
-            by: mover.actor.clone(),
-            seq: mover.seq,
-        })
-    });
-    history.reverse();
-    let mut out = Vec::new();
-    for e in &history {
-        let ev = |what: EventKind, other: Option<&VersionId>| Event {
-            seq: e.seq,
-            at: e.at,
-            actor: e.actor.clone(),
-            what,
-            forced: e.forced,
-            reason: e.reason.clone(),
-            other: other.map(|o| o.to_string()),
-        };
-        let to_v = e.to.as_ref() == Some(v);
-        let from_v = e.from.as_ref() == Some(v);
-        match e.action {
-            Action::Promote | Action::Set | Action::Revert if to_v && !from_v => {
-                out.push(ev(
-                    match e.action {
-                        Action::Promote => EventKind::Promoted,
-                        Action::Set => EventKind::Set,
-                        _ => EventKind::RevertedTo,
-                    },
-                    e.from.as_ref(),
-                ));
-            }
-            Action::Revert if from_v && !to_v => out.push(ev(EventKind::Reverted, e.to.as_ref())),
-            Action::Promote | Action::Set if from_v && !to_v => {
-                out.push(ev(EventKind::Replaced, e.to.as_ref()))
-            }
-            Action::Pin if e.subject.as_ref() == Some(v) => out.push(ev(EventKind::Pinned, None)),
-            Action::Unpin if e.subject.as_ref() == Some(v) => {
-                out.push(ev(EventKind::Unpinned, None))
-            }
-            Action::Gc if e.deleted().contains(v) => out.push(ev(EventKind::Collected, None)),
-            _ => {}
-        }
-        if e.action == Action::Revert && e.replaced().contains(v) {
-            out.push(ev(EventKind::Reverted, e.to.as_ref()));
-        }
-    }
-    Ok((out, now))
+    Ok(roles::events(&pointer::history(ds, None).await?, v))
 }
 
 pub async fn show(ds: &Dataset, v: &VersionId) -> Result<VersionDetail> {
@@ -392,31 +242,20 @@ pub async fn show(ds: &Dataset, v: &VersionId) -> Result<VersionDetail> {
         return Err(not_sealed(ds, v).await?);
     };
     let state = pointer::read_head(ds).await?.state();
-    let mut status = status_of(&state, v);
-    let report = crate::gates::latest_report(ds, v).await?;
-    let failed_gates: Vec<String> = report
-        .as_ref()
-        .filter(|r| !r.passed)
-        .map(|r| {
-            r.failed()
-                .iter()
-                .map(|g| crate::gates::report_label(g))
-                .collect()
-        })
-        .unwrap_or_default();
-    if report.as_ref().is_some_and(|r| !r.passed) {
-        status.push(if status.iter().any(|s| HELD.contains(&s.as_str())) {
-            "forced".to_string()
-        } else {
-            "rejected".to_string()
-        });
-    }
+    let failed_gates = failed_gates(ds, v).await?;
+    let history: Vec<LogEntry> = pointer::history(ds, None).await?;
+    let facts = Facts {
+        sealed: true,
+        gates_failed: failed_gates.is_some(),
+        collected: roles::collected_in(&history).contains_key(v),
+    };
+    let status = roles::words(&roles::roles(&state, v, facts));
     let report_url = crate::ops::report::newest_url(ds, v).await?;
-    let (events, pointer) = events(ds, v).await?;
+    let (events, pointer) = roles::events(&history, v);
     Ok(VersionDetail {
         version: v.to_string(),
         status,
-        failed_gates,
+        failed_gates: failed_gates.unwrap_or_default(),
         report: report_url,
         events,
         pointer,
@@ -458,116 +297,19 @@ async fn not_sealed(ds: &Dataset, v: &VersionId) -> Result<Error> {
         .unwrap_or_else(|| Error::NotFound(format!("version {v} of {} not found", ds.name()))))
 }
 
-/// What a version's life means for the people who read the dataset: a headline word and one line,
-/// consequence first. Shown by `show` and at the top of the HTML report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Consequence {
-    /// LIVE, FORCED LIVE, NOT PROMOTED, REVERTED, SUPERSEDED.
-    pub headline: String,
-    pub line: String,
-}
-
-/// `2026-11-21 02:00:00 UTC`: the one timestamp format of human output.
-pub fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
 impl VersionDetail {
+    /// The version's roles, from its `status` words.
+    pub fn roles(&self) -> Vec<Role> {
+        self.status.iter().filter_map(|s| Role::parse(s)).collect()
+    }
+
+    /// What the version's life means for consumers ([`roles::consequence`]).
     pub fn consequence(&self) -> Consequence {
-        let has = |s: &str| self.status.iter().any(|x| x == s);
-        let by = |e: &Event| {
-            format!(
-                "by {} at {}{}",
-                e.actor,
-                when(e.at),
-                e.reason
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default()
-            )
-        };
-        let now = match &self.pointer {
-            Some(p) => format!(
-                "consumers read {} (since {}, by {})",
-                p.version,
-                when(p.since),
-                p.by
-            ),
-            None => "the pointer has never moved".to_string(),
-        };
-        let last = |k: &[EventKind]| self.events.iter().rev().find(|e| k.contains(&e.what));
-        let arrived = last(&[EventKind::Promoted, EventKind::Set, EventKind::RevertedTo]);
-        let c = |h: &str, l: String| Consequence {
-            headline: h.to_string(),
-            line: l,
-        };
-        let forced_note = arrived
-            .filter(|e| e.forced)
-            .map(|e| format!("FORCED live {}", by(e)));
-        if has("current") {
-            return match (forced_note, arrived) {
-                (Some(f), _) => c(
-                    "FORCED LIVE",
-                    if self.failed_gates.is_empty() {
-                        format!("{f}; consumers read it")
-                    } else {
-                        format!(
-                            "{f}; its gates failed ({}); consumers read it",
-                            self.failed_gates.join(", ")
-                        )
-                    },
-                ),
-                (None, Some(e)) => c(
-                    "LIVE",
-                    format!("consumers read it: {} {}", e.what.as_str(), by(e)),
-                ),
-                (None, None) => c("LIVE", "consumers read it".to_string()),
-            };
-        }
-        if has("reverted") {
-            let r = last(&[EventKind::Reverted]);
-            let mut line = match r {
-                Some(e) => format!("reverted at {} by {}", when(e.at), e.actor),
-                None => "reverted".to_string(),
-            };
-            if let Some(reason) = r.and_then(|e| e.reason.as_deref()) {
-                line.push_str(&format!(": {reason}"));
-            }
-            if let Some(f) = forced_note {
-                line = format!(
-                    "{line}; it had gone live {}",
-                    f.trim_start_matches("FORCED live ")
-                );
-            }
-            return c("REVERTED", format!("{line}; {now}"));
-        }
-        if arrived.is_some() {
-            let left = last(&[EventKind::Replaced]);
-            return c(
-                "SUPERSEDED",
-                format!(
-                    "was live{}; {now}",
-                    left.map(|e| format!(" until {}", when(e.at)))
-                        .unwrap_or_default()
-                ),
-            );
-        }
-        if has("rejected") {
-            return c(
-                "NOT PROMOTED",
-                format!(
-                    "gates failed ({}); {}",
-                    self.failed_gates.join(", "),
-                    now.replacen("consumers read", "consumers still read", 1)
-                ),
-            );
-        }
-        c(
-            "NOT PROMOTED",
-            format!(
-                "sealed but never promoted; {}",
-                now.replacen("consumers read", "consumers still read", 1)
-            ),
+        roles::consequence(
+            &self.roles(),
+            &self.events,
+            self.pointer.as_ref(),
+            &self.failed_gates,
         )
     }
 }

@@ -4,50 +4,12 @@
 //! paths and as full URLs. It is derived from the log's head and rewritten (atomically) after every
 //! move; the log stays the source of truth.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
 use crate::dataset::Dataset;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::layout::Layout;
 use crate::manifest::Manifest;
-use crate::names::{DatasetName, VersionId};
-use crate::pointer::LogEntry;
-
-pub const FORMAT: &str = "lastgood.pointer";
-pub const FORMAT_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PointerFile {
-    pub format: String,
-    pub format_version: u32,
-    pub dataset: DatasetName,
-    pub version: VersionId,
-    /// The log entry this file reflects.
-    pub seq: u64,
-    pub updated_at: DateTime<Utc>,
-    /// Relative to the dataset's prefix.
-    pub manifest: String,
-    pub manifest_checksum: String,
-    /// The URL of the dataset's prefix; each file's `url` is this joined with its `path`.
-    pub root: String,
-    pub rows: u64,
-    pub files: Vec<PointerFileEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PointerFileEntry {
-    pub path: String,
-    pub url: String,
-    pub size: u64,
-    pub rows: u64,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub partition: BTreeMap<String, String>,
-}
+use crate::spec::log_entry::LogEntry;
+pub use crate::spec::pointer_file::{FORMAT, FORMAT_VERSION, PointerFile, PointerFileEntry};
 
 impl PointerFileEntry {
     /// The files of a manifest, with their full URLs on the dataset's store.
@@ -117,23 +79,5 @@ impl PointerFile {
                 f.url, f.path
             )
         })
-    }
-
-    pub fn to_bytes(&self) -> bytes::Bytes {
-        let mut v = serde_json::to_vec_pretty(self).expect("pointer file serializes");
-        v.push(b'\n');
-        bytes::Bytes::from(v)
-    }
-
-    pub fn parse(bytes: &[u8], dataset: &DatasetName) -> Result<PointerFile> {
-        let p: PointerFile = serde_json::from_slice(bytes).map_err(|e| {
-            Error::Corrupt(format!("pointer file of {dataset}: does not parse: {e}"))
-        })?;
-        if p.format != FORMAT || p.format_version != FORMAT_VERSION || &p.dataset != dataset {
-            return Err(Error::Corrupt(format!(
-                "pointer file of {dataset}: not a {FORMAT} for {dataset}"
-            )));
-        }
-        Ok(p)
     }
 }

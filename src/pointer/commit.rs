@@ -1,186 +1,37 @@
-//! Reading and appending the pointer log.
+//! Appending to the pointer log: the move procedure every entry, move or mark, goes through
+//! (SPEC.md, "Moving the pointer"), and keeping `pointer.json` and the Delta projection in step.
+//!
+//! 1. Read the head.
+//! 2. Decide from the head's state alone (the verb's `decide`, which applies
+//!    [`crate::pointer::policy`]): nothing to do, refuse, or an entry.
+//! 3. For a move, read the target's manifest and check it against the head's `collecting`
+//!    ([`policy::check_move_target`]); for a mark, verify the current version's manifest.
+//! 4. Build the entry for `head + 1`, its state by the action's transition, and create it. Exactly
+//!    one writer wins each position; a loser starts again from 1 when its decision still holds on
+//!    the new head, or reports a conflict.
+//! 5. Rewrite the pointer file from the entry and the target's manifest, then check the next
+//!    position once more, so a slower writer never leaves an older pointer file behind.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, TryStreamExt};
 
 use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
-use crate::manifest;
+use crate::log::{Head, advance, read_entry, read_head};
 use crate::names::VersionId;
-use crate::pointer::{Action, LogEntry, PointerFile, State, entry};
+use crate::pointer::policy;
+use crate::spec::action::Action;
+use crate::spec::checksum::checksum;
+use crate::spec::detail::Detail;
+use crate::spec::log_entry::{self as entry, LogEntry};
+use crate::spec::pointer_file::PointerFile;
+use crate::spec::state::State;
+use crate::spec::verdict::Verdict;
 use crate::store::Put;
 
 /// How often a writer that lost a log position tries again when its decision still holds.
 const MAX_ATTEMPTS: u32 = 12;
-
-/// The newest entry of the log (none for a dataset whose pointer never moved).
-#[derive(Debug, Clone, Default)]
-pub struct Head {
-    pub seq: u64,
-    pub entry: Option<LogEntry>,
-    /// Checksum of the head entry's bytes: the next entry's `prev`.
-    pub checksum: Option<String>,
-}
-
-impl Head {
-    pub fn state(&self) -> State {
-        self.entry
-            .as_ref()
-            .map(|e| e.state.clone())
-            .unwrap_or_default()
-    }
-
-    pub fn version(&self) -> Option<&VersionId> {
-        self.entry.as_ref().and_then(|e| e.state.version.as_ref())
-    }
-}
-
-/// Reads one entry; `None` when the position is empty.
-pub async fn read_entry(ds: &Dataset, seq: u64) -> Result<Option<(LogEntry, String)>> {
-    let Some(bytes) = ds.store.get(&ds.layout.log_entry(seq)).await? else {
-        return Ok(None);
-    };
-    let e: LogEntry = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Corrupt(format!(
-            "log entry {seq} of {}: does not parse: {e}",
-            ds.name()
-        ))
-    })?;
-    if e.seq != seq || e.format != entry::FORMAT || e.format_version != entry::FORMAT_VERSION {
-        return Err(Error::Corrupt(format!(
-            "log entry {seq} of {}: wrong seq or format",
-            ds.name()
-        )));
-    }
-    Ok(Some((e, manifest::checksum(&bytes))))
-}
-
-async fn exists(ds: &Dataset, seq: u64) -> Result<bool> {
-    ds.store.exists(&ds.layout.log_entry(seq)).await
-}
-
-/// Finds the head: from a position known to exist (or 0), gallop forward and bisect. Positions are
-/// filled without gaps, so "exists" is monotone. With a fresh hint this is one request.
-async fn find_head(ds: &Dataset, mut lo: u64) -> Result<u64> {
-    let mut step = 1u64;
-    let mut hi = loop {
-        let probe = lo + step;
-        if exists(ds, probe).await? {
-            lo = probe;
-            step = step.saturating_mul(2);
-        } else {
-            break probe;
-        }
-    };
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if exists(ds, mid).await? {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(lo)
-}
-
-/// Reads the head of the log: pointer file (hint), the entry at the hint, a probe past it.
-///
-/// The pointer file is written after its entry, so the entry it names must exist: when it does not
-/// (the newest entries deleted), readers refuse rather than move consumers back.
-pub async fn read_head(ds: &Dataset) -> Result<Head> {
-    let hint = match ds.store.get(&ds.layout.pointer_file()).await? {
-        Some(bytes) => PointerFile::parse(&bytes, ds.name())
-            .map(|p| p.seq)
-            .unwrap_or(0),
-        None => 0,
-    };
-    if hint == 0 {
-        return Ok(advance(ds, 0, None).await?.unwrap_or_default());
-    }
-    let (entry, checksum) = read_entry(ds, hint).await?.ok_or_else(|| {
-        Error::Corrupt(format!(
-            "the pointer file of {} names log entry {hint}, which is missing: the log lost its newest entries (deleted?); nothing was changed: restore them, `lastgood doctor {}` shows the log",
-            ds.name(),
-            ds.name()
-        ))
-    })?;
-    Ok(advance(ds, hint, Some(checksum.clone()))
-        .await?
-        .unwrap_or(Head {
-            seq: hint,
-            entry: Some(entry),
-            checksum: Some(checksum),
-        }))
-}
-
-/// The head past position `from` (whose entry's checksum is `from_sum`), or `None` when there is
-/// nothing past it. Every entry past `from` must follow the one before it (`prev`), so an entry
-/// that is not part of the log — a stray written beyond a gap, an edited one — is never adopted.
-/// From nothing (`from` 0), the head's own link is checked.
-async fn advance(ds: &Dataset, from: u64, from_sum: Option<String>) -> Result<Option<Head>> {
-    let seq = find_head(ds, from).await?;
-    if seq == from {
-        return Ok(None);
-    }
-    let missing = |s: u64| {
-        Error::Corrupt(format!(
-            "log entry {s} of {} is missing below entry {seq}: the log has a gap; `lastgood doctor {}` shows it",
-            ds.name(),
-            ds.name()
-        ))
-    };
-    let link = |s: u64| async move {
-        Ok::<_, Error>(read_entry(ds, s).await?.ok_or_else(|| missing(s))?.1)
-    };
-    let (first, mut prev) = match from_sum {
-        Some(sum) => (from + 1, Some(sum)),
-        None if from > 0 => (from + 1, Some(link(from).await?)),
-        None if seq > 1 => (seq, Some(link(seq - 1).await?)),
-        None => (seq, None),
-    };
-    let mut entries = futures::stream::iter(first..=seq)
-        .map(|s| async move { (s, read_entry(ds, s).await) })
-        .buffered(16);
-    let mut head = None;
-    while let Some((s, e)) = entries.next().await {
-        let (e, sum) = e?.ok_or_else(|| missing(s))?;
-        if prev.is_some() && e.prev != prev {
-            return Err(Error::Corrupt(format!(
-                "log entry {s} of {} does not follow entry {} (its prev is not that entry's checksum): a stray or edited entry is never adopted; `lastgood doctor {}` shows it",
-                ds.name(),
-                s - 1,
-                ds.name()
-            )));
-        }
-        prev = Some(sum.clone());
-        head = Some(Head {
-            seq: s,
-            entry: Some(e),
-            checksum: Some(sum),
-        });
-    }
-    Ok(head)
-}
-
-/// The head as the log's positions alone show it, trusting no pointer file and checking no link:
-/// for doctor, which reports what [`read_head`] refuses.
-pub async fn scan_head(ds: &Dataset) -> Result<Head> {
-    let seq = find_head(ds, 0).await?;
-    if seq == 0 {
-        return Ok(Head::default());
-    }
-    let (entry, checksum) = read_entry(ds, seq)
-        .await?
-        .ok_or_else(|| Error::Corrupt(format!("log entry {seq} of {} vanished", ds.name())))?;
-    Ok(Head {
-        seq,
-        entry: Some(entry),
-        checksum: Some(checksum),
-    })
-}
-
 /// A log entry to append, decided against a head: a move of the pointer, or a mark that leaves it
 /// where it is (freeze, pin, gc).
 #[derive(Debug, Clone)]
@@ -192,8 +43,8 @@ pub struct Move {
     pub subject: Option<VersionId>,
     pub reason: Option<String>,
     pub forced: bool,
-    pub verdict: Option<serde_json::Value>,
-    pub detail: Option<serde_json::Value>,
+    pub verdict: Option<Verdict>,
+    pub detail: Option<Detail>,
     /// The rules the entry puts in force (see [`LogEntry::rules`]).
     pub rules: Option<String>,
 }
@@ -257,7 +108,7 @@ where
                 .ok_or_else(|| Error::Input(format!("a {} needs a version", mv.action.as_str())))?;
             let target = ds.require(&to).await?;
             // Decided on this head, checked on it: a gc entry since the decision is seen here.
-            super::lifecycle::check_move_target(ds, &state, &target).await?;
+            policy::check_move_target(ds, &state, &target).await?;
             (Some(to), Some(target))
         } else {
             // A mark keeps the pointer, and the checksum recorded when it moved there.
@@ -331,7 +182,7 @@ where
             let head = Head {
                 seq: entry.seq,
                 entry: Some(entry.clone()),
-                checksum: Some(crate::manifest::checksum(&entry.to_bytes())),
+                checksum: Some(checksum(&entry.to_bytes())),
             };
             sync_pointer_file(ds, &head).await?;
             return Ok((entry, true));
@@ -423,65 +274,4 @@ async fn sync_pointer_file_only(ds: &Dataset, known: &Head) -> Result<u64> {
         here = true;
     }
     Ok(head.seq)
-}
-
-/// Whether the pointer held `v` before and has since left it for another version (not reverted:
-/// a reverted version has its own refusal). The state remembers the newest
-/// [`KNOWN_GOOD_DEPTH`](entry::KNOWN_GOOD_DEPTH) such versions; when that list is full, older moves
-/// are looked up in the log itself.
-pub async fn left_behind(ds: &Dataset, head: &Head, v: &VersionId) -> Result<bool> {
-    let state = head.state();
-    if state.version.as_ref() == Some(v) || state.is_reverted(v) {
-        return Ok(false);
-    }
-    if state.known_good.contains(v) {
-        return Ok(true);
-    }
-    if state.known_good.len() < entry::KNOWN_GOOD_DEPTH {
-        return Ok(false);
-    }
-    let moved_to = |e: &LogEntry| e.action.moves() && e.to.as_ref() == Some(v);
-    let mut older = futures::stream::iter((1..=head.seq).rev())
-        .map(|seq| async move { read_entry(ds, seq).await })
-        .buffered(16);
-    while let Some(e) = older.next().await {
-        if e?.is_some_and(|(e, _)| moved_to(&e)) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// The head of an existing dataset's log. A dataset with neither a log entry nor a version folder
-/// is a name that does not exist (exit 2): commands that read or mark a dataset never create one.
-pub async fn read_existing_head(ds: &Dataset) -> Result<Head> {
-    let head = read_head(ds).await?;
-    if head.seq == 0 && ds.version_ids().await?.is_empty() {
-        return Err(ds.not_found());
-    }
-    Ok(head)
-}
-
-/// The newest `limit` entries, newest first.
-pub async fn history(ds: &Dataset, limit: Option<u64>) -> Result<Vec<LogEntry>> {
-    let head = read_existing_head(ds).await?;
-    let oldest = match limit {
-        Some(n) => head.seq.saturating_sub(n.saturating_sub(1)).max(1),
-        None => 1,
-    };
-    if head.seq == 0 || limit == Some(0) {
-        return Ok(Vec::new());
-    }
-    futures::stream::iter((oldest..=head.seq).rev())
-        .map(|seq| async move {
-            read_entry(ds, seq).await?.map(|(e, _)| e).ok_or_else(|| {
-                Error::Corrupt(format!(
-                    "log entry {seq} of {} is missing: the log has a gap",
-                    ds.name()
-                ))
-            })
-        })
-        .buffered(16)
-        .try_collect()
-        .await
 }

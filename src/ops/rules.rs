@@ -15,7 +15,6 @@
 //! The gates and contract are the existing types serialized ([`GateSpec`], [`Contract`]): one
 //! format, read back through the same strict checks as the TOML.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
@@ -25,25 +24,12 @@ use crate::gates::{Contract, GateSpec, Validations};
 use crate::ops::validate::Rules;
 use crate::partition::Partitioning;
 use crate::pointer::{self, Action, Move};
+use crate::spec::detail::{ConfigureDetail, Detail};
+pub use crate::spec::rules::{FORMAT, FORMAT_VERSION};
 
-pub const FORMAT: &str = "lastgood.rules";
-pub const FORMAT_VERSION: u32 = 1;
-
-/// One dataset's rules, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatasetRules {
-    pub format: String,
-    pub format_version: u32,
-    /// Partition keys, types and compare scope; `null` for a dataset published whole.
-    pub partitioning: Option<Partitioning>,
-    /// The gates, each as in a validations file.
-    pub gates: Vec<GateSpec>,
-    /// The contract schema, if any.
-    pub contract: Option<Contract>,
-    /// A file every source folder must hold (`_SUCCESS`).
-    pub success_marker: Option<String>,
-}
+/// One dataset's rules, as stored (the record [`crate::spec::rules::Rules`] with the gates'
+/// configuration types).
+pub type DatasetRules = crate::spec::rules::Rules<GateSpec, Contract>;
 
 impl DatasetRules {
     pub fn new(
@@ -77,16 +63,6 @@ impl DatasetRules {
                 c
             }),
         }
-    }
-
-    pub fn to_bytes(&self) -> Bytes {
-        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
-        v.push(b'\n');
-        Bytes::from(v)
-    }
-
-    pub fn checksum(&self) -> String {
-        crate::manifest::checksum(&self.to_bytes())
     }
 
     /// What differs from `self` (the rules in force) to `other` (the proposed), one line each.
@@ -294,7 +270,7 @@ pub async fn set(
     proposed: &DatasetRules,
     reason: &str,
 ) -> Result<SetOutcome> {
-    crate::ops::set::require_reason(reason)?;
+    crate::pointer::policy::require_reason(reason)?;
     pointer::read_existing_head(ds).await?;
     let previous = in_force(ds).await?;
     let changes = match &previous {
@@ -316,7 +292,10 @@ pub async fn set(
         Ok(Some(Move {
             reason: Some(reason.to_string()),
             rules: Some(sum.clone()),
-            detail: Some(serde_json::json!({"previous": from, "changes": changes})),
+            detail: Some(Detail::Configure(ConfigureDetail {
+                changes: changes.clone(),
+                previous: from.clone(),
+            })),
             ..Move::mark(Action::Configure)
         }))
     })

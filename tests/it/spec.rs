@@ -1,0 +1,233 @@
+//! The on-store records (`src/spec/`) against golden files written by the real binary
+//! (`tests/fixtures/spec/generate.sh`) and by earlier versions (`tests/fixtures/spec/old/`): each
+//! parses into its type and serializes back to the same bytes, validates against its JSON Schema,
+//! and the log's states replay. A reader that refuses what an earlier version wrote, or a writer
+//! whose bytes drift (key order, a field added), fails here.
+
+use std::path::{Path, PathBuf};
+
+use lastgood::rules::DatasetRules;
+use lastgood::spec::{Action, ContentMarker, Detail, LogEntry, Manifest, PointerFile, State};
+
+fn fixtures(kind: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec");
+    let mut out = Vec::new();
+    for dir in [root.join(kind), root.join("old").join(kind)] {
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            out.extend(rd.map(|e| e.unwrap().path()));
+        }
+    }
+    out.sort();
+    assert!(!out.is_empty(), "no {kind} fixtures");
+    out
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()
+}
+
+/// Parses `p` as `T` and serializes it back with `to_bytes`: the same bytes.
+fn round_trip<T>(p: &Path, parse: impl Fn(&[u8]) -> T, to_bytes: impl Fn(&T) -> bytes::Bytes) -> T {
+    let bytes = read(p);
+    let t = parse(&bytes);
+    let again = to_bytes(&t);
+    assert_eq!(
+        String::from_utf8_lossy(&again),
+        String::from_utf8_lossy(&bytes),
+        "{} does not round-trip byte for byte",
+        p.display()
+    );
+    t
+}
+
+fn entries() -> Vec<(PathBuf, LogEntry)> {
+    fixtures("log-entry")
+        .into_iter()
+        .map(|p| {
+            let e = round_trip(
+                &p,
+                |b| {
+                    serde_json::from_slice::<LogEntry>(b)
+                        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                },
+                LogEntry::to_bytes,
+            );
+            (p, e)
+        })
+        .collect()
+}
+
+#[test]
+fn log_entries_round_trip_and_cover_every_action() {
+    let all = entries();
+    for a in Action::ALL {
+        assert!(
+            all.iter().any(|(_, e)| e.action == a),
+            "no fixture for action {a}"
+        );
+    }
+    // The detail is typed by the action.
+    for (p, e) in &all {
+        match (e.action, &e.detail) {
+            (Action::Gc, Some(Detail::Gc(d))) => assert!(!d.deleted.is_empty(), "{}", p.display()),
+            (Action::Configure, Some(Detail::Configure(d))) => {
+                assert!(!d.changes.is_empty())
+            }
+            (Action::Revert, Some(Detail::PartitionRevert(d))) => {
+                assert_eq!(e.replaced().len(), d.partitions.len())
+            }
+            (Action::Revert, None) => {}
+            (a, Some(d)) => panic!("{}: a {a} entry with {d:?}", p.display()),
+            (_, None) => {}
+        }
+        if e.action == Action::Promote {
+            assert!(
+                e.verdict.is_some(),
+                "{}: a promote carries its verdict",
+                p.display()
+            );
+        }
+    }
+    // Entries in the shapes earlier versions wrote read as they did.
+    let old_gc = all
+        .iter()
+        .find(|(p, _)| p.ends_with("old/log-entry/2026-11-22-gc-marks.json"))
+        .map(|(_, e)| e)
+        .expect("the first gc shape");
+    assert_eq!(old_gc.kept_files(), Vec::<String>::new());
+    assert_eq!(old_gc.deleted().len(), 1);
+    assert!(old_gc.state.collecting.is_none());
+}
+
+#[test]
+fn logged_states_replay() {
+    for ds in ["churn", "daily"] {
+        let mut state = State::default();
+        let mut prev: Option<String> = None;
+        for (p, e) in entries().into_iter().filter(|(p, _)| {
+            p.parent().unwrap().ends_with("spec/log-entry")
+                && p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(&format!("{ds}-"))
+        }) {
+            assert_eq!(e.prev, prev, "{}: the hash chain", p.display());
+            assert_eq!(e.from, state.version, "{}", p.display());
+            let next = state
+                .after(&e)
+                .expect("the entry has what its action needs");
+            assert_eq!(
+                next,
+                e.state,
+                "{}: the state follows from the one before",
+                p.display()
+            );
+            state = next;
+            prev = Some(lastgood::spec::checksum(&read(&p)));
+        }
+        assert!(
+            state.version.is_some(),
+            "{ds}: the fixtures moved the pointer"
+        );
+    }
+}
+
+#[test]
+fn readers_refuse_what_the_format_does_not_allow() {
+    let good: serde_json::Value = serde_json::from_slice(&read(&fixtures("log-entry")[0])).unwrap();
+    let refused = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        serde_json::from_value::<LogEntry>(v)
+            .unwrap_err()
+            .to_string()
+    };
+    let gc: serde_json::Value = serde_json::from_slice(&read(
+        fixtures("log-entry")
+            .iter()
+            .find(|p| p.ends_with("churn-10-gc.json"))
+            .unwrap(),
+    ))
+    .unwrap();
+    // A detail on an action that has none; an unknown action; an unknown field, at the top or in
+    // a detail.
+    let e = refused(&|v| v["detail"] = serde_json::json!({"deleted": []}));
+    assert!(e.contains("has no detail"), "{e}");
+    let e = refused(&|v| v["action"] = serde_json::json!("rename"));
+    assert!(e.contains("unknown variant"), "{e}");
+    let e = refused(&|v| v["extra"] = serde_json::json!(1));
+    assert!(e.contains("unknown field"), "{e}");
+    let mut bad_gc = gc.clone();
+    bad_gc["detail"]["surprise"] = serde_json::json!(true);
+    let e = serde_json::from_value::<LogEntry>(bad_gc)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown field") && e.contains("gc"), "{e}");
+}
+
+#[test]
+fn manifests_pointer_files_rules_and_markers_round_trip() {
+    for p in fixtures("manifest") {
+        let m = round_trip(
+            &p,
+            |b| serde_json::from_slice::<Manifest>(b).unwrap(),
+            Manifest::to_bytes,
+        );
+        assert_eq!(m.rows, m.files.iter().map(|f| f.rows).sum::<u64>());
+        // What the manifest records follows from its files.
+        assert_eq!(m.clone().tally(), m, "{}", p.display());
+    }
+    for p in fixtures("pointer") {
+        let name = p.file_stem().unwrap().to_str().unwrap();
+        let ds = lastgood::DatasetName::new(name).unwrap();
+        round_trip(
+            &p,
+            |b| PointerFile::parse(b, &ds).unwrap(),
+            PointerFile::to_bytes,
+        );
+    }
+    for p in fixtures("rules") {
+        let r = round_trip(
+            &p,
+            |b| serde_json::from_slice::<DatasetRules>(b).unwrap(),
+            DatasetRules::to_bytes,
+        );
+        // Named by the checksum of its bytes.
+        let prefix = p
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .rsplit('-')
+            .next()
+            .unwrap();
+        assert!(
+            r.checksum().starts_with(&format!("blake3:{prefix}")),
+            "{}",
+            p.display()
+        );
+    }
+    for p in fixtures("content") {
+        round_trip(
+            &p,
+            |b| ContentMarker::parse(b, "fixture").unwrap(),
+            ContentMarker::to_bytes,
+        );
+    }
+}
+
+#[test]
+fn fixtures_match_their_schemas() {
+    for (kind, schema) in [
+        ("log-entry", "log-entry.schema.json"),
+        ("manifest", "manifest.schema.json"),
+        ("pointer", "pointer.schema.json"),
+        ("rules", "rules.schema.json"),
+    ] {
+        let v = crate::schemas::validator(schema);
+        for p in fixtures(kind) {
+            crate::schemas::check(&v, &p);
+        }
+    }
+}
