@@ -16,4 +16,5 @@ mod readme;
 mod reliability;
 mod rules;
 mod schemas;
+mod sliced;
 mod util;
