@@ -660,10 +660,10 @@ impl Probe<'_> {
             // A row group of nulls only has no statistic; with a null count equal to its rows
             // it holds nothing to bound.
             let counts = conv.row_group_null_counts(groups).ok();
-            for i in 0..lo.len() {
+            for (i, group) in groups.iter().enumerate().take(lo.len()) {
                 let all_null = counts
                     .as_ref()
-                    .is_some_and(|c| c.is_valid(i) && c.value(i) == groups[i].num_rows() as u64);
+                    .is_some_and(|c| c.is_valid(i) && c.value(i) == group.num_rows() as u64);
                 if all_null {
                     continue;
                 }

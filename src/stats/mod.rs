@@ -39,3 +39,21 @@ pub trait Scan: Sync {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The arrow is one-way: nothing in `stats` names `gates` (or anything above it).
+    #[test]
+    fn stats_does_not_import_gates() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/stats");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            // This file's own test names the needles: check what precedes it.
+            let code = text.split("#[cfg(test)]\nmod tests {\n    /// The arrow").next().unwrap_or("");
+            for needle in ["crate::gates", "crate::ops", "crate::dataset", "super::super"] {
+                assert!(!code.contains(needle), "{} names {needle}", path.display());
+            }
+        }
+    }
+}
