@@ -50,8 +50,16 @@ mod tests {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
             // This file's own test names the needles: check what precedes it.
-            let code = text.split("#[cfg(test)]\nmod tests {\n    /// The arrow").next().unwrap_or("");
-            for needle in ["crate::gates", "crate::ops", "crate::dataset", "super::super"] {
+            let code = text
+                .split("#[cfg(test)]\nmod tests {\n    /// The arrow")
+                .next()
+                .unwrap_or("");
+            for needle in [
+                "crate::gates",
+                "crate::ops",
+                "crate::dataset",
+                "super::super",
+            ] {
                 assert!(!code.contains(needle), "{} names {needle}", path.display());
             }
         }
