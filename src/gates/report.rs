@@ -226,3 +226,78 @@ pub struct Verdict {
     pub failed: Vec<String>,
     pub warned: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A report as the code before typed facts wrote it (every kind, a skipped, an error, the
+    /// contract): it reads into the typed records and writes back the same JSON.
+    #[test]
+    fn reports_written_before_typed_facts_still_read() {
+        let gates = json!([
+            {"name": "schema", "kind": "schema", "column": null, "severity": "fail", "outcome": "pass",
+             "passed": true, "observed": {"problems": [], "added": ["x"]},
+             "threshold": {"additive": true, "widening": false}, "message": "added x", "against": "baseline"},
+            {"name": "null_rate", "kind": "null_rate", "column": "score", "severity": "fail",
+             "outcome": "fail", "passed": false, "observed": 0.3,
+             "threshold": {"max_rate": null, "max_increase_pp": 5.0, "max_nan_rate": null, "max_nan_increase_pp": null},
+             "message": "null rate 0.00% -> 30.00%", "null_count": 30, "rows": 100, "null_rate": 0.3,
+             "null_count_source": "footer", "baseline_null_count": 0, "baseline_null_rate": 0.0,
+             "baseline_null_count_source": "footer", "nan_count": null, "baseline_nan_count": 0,
+             "nan_count_source": "scan"},
+            {"name": "null_rate", "kind": "null_rate", "column": "id", "severity": "fail",
+             "outcome": "pass", "passed": true, "observed": 0.0,
+             "threshold": {"max_rate": null, "max_increase_pp": 5.0, "max_nan_rate": null, "max_nan_increase_pp": null},
+             "message": "null rate 0.00%", "null_count": 0, "rows": 100, "null_rate": 0.0,
+             "null_count_source": "footer", "baseline_null_count": null, "baseline_null_rate": null,
+             "baseline_null_count_source": null},
+            {"name": "ks", "kind": "ks", "column": "score", "severity": "fail", "outcome": "pass",
+             "passed": true, "observed": {"statistic": 0.01, "p_value": 0.9},
+             "threshold": {"max_statistic": 0.1, "min_p_value": 0.001}, "message": "D=0.0100",
+             "statistic": 0.01, "p_value": 0.9, "n_candidate": 100, "n_baseline": 90, "location": 0.5,
+             "ecdf": {"candidate": [[0.0, 0.5], [1.0, 1.0]], "baseline": [[0.0, 1.0]]}, "scans": 1,
+             "method": "exact"},
+            {"name": "ks", "kind": "ks", "column": "tenure", "severity": "fail", "outcome": "skipped",
+             "passed": true, "observed": null,
+             "threshold": {"max_statistic": 0.1, "min_p_value": 0.001}, "message": "no baseline: first publish"},
+            {"name": "ks", "kind": "ks", "column": "label", "severity": "fail", "outcome": "error",
+             "passed": false, "observed": null, "threshold": null, "message": "label is Utf8, not numeric"},
+            {"name": "segments", "kind": "distribution", "column": "segment", "severity": "warn",
+             "outcome": "pass", "passed": true, "observed": {"max_change": 0.01, "psi": 0.001},
+             "threshold": {"max_change": 0.05, "max_psi": null}, "message": "max change 1.00 points (a)",
+             "max_change": 0.01, "psi": 0.001, "most_changed": "a", "new_categories": [],
+             "vanished_categories": ["z"], "shares": {"a": 0.5, "b": 0.5}, "baseline_shares": {"a": 0.49, "b": 0.5, "z": 0.01}},
+            {"name": "row_count", "kind": "row_count", "column": null, "severity": "fail",
+             "outcome": "fail", "passed": false, "observed": 0,
+             "threshold": {"min_ratio": 0.5, "max_ratio": 2.0, "allow_empty": false},
+             "message": "zero rows", "rows": 0, "count_source": "manifest"},
+            {"name": "in_range", "kind": "sql", "column": null, "severity": "fail", "outcome": "pass",
+             "passed": true, "observed": true, "threshold": {"expect": true, "min": null, "max": null},
+             "message": "got true", "query": "select true"},
+            {"name": "contract", "kind": "schema", "column": null, "severity": "fail", "outcome": "pass",
+             "passed": true, "observed": {"problems": []}, "threshold": {"contract": "c.json"},
+             "message": "matches c.json", "against": "contract"}
+        ]);
+        let results: Vec<GateResult> = serde_json::from_value(gates.clone()).unwrap();
+        assert_eq!(results.len(), 10);
+        assert_eq!(results[3].kind(), "ks");
+        assert_eq!(results[3].details()["n_baseline"], 90);
+        assert_eq!(results[7].observed(), json!(0.0));
+        let back = serde_json::to_value(&results).unwrap();
+        // The same JSON, but for `0` read as the float ratio it always was.
+        let mut want = gates;
+        want[7]["observed"] = json!(0.0);
+        assert_eq!(back, want);
+        let lean = results[3].clone().without_charts();
+        assert!(!lean.details().contains_key("ecdf"));
+        assert!(
+            !results[6]
+                .clone()
+                .without_charts()
+                .details()
+                .contains_key("shares")
+        );
+    }
+}
