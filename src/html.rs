@@ -85,6 +85,7 @@ fn page(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
         about(out, d, report)?;
     }
     gate_table(out, &gates)?;
+    slices(out, &gates)?;
     columns(out, ctx.stats)?;
     drift(out, &gates)?;
     null_rates(out, &gates)?;
@@ -518,6 +519,95 @@ fn gate_table(out: &mut String, gates: &[&Value]) -> fmt::Result {
         )?;
     }
     writeln!(out, "</tbody>\n</table>\n</section>")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slices: each sliced gate's verdict per slice, the worst first (as the report orders them).
+
+fn slices(out: &mut String, gates: &[&Value]) -> fmt::Result {
+    let sliced: Vec<&Value> = gates
+        .iter()
+        .copied()
+        .filter(|g| {
+            g.get("slices")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        })
+        .collect();
+    if sliced.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<section id=\"slices\">\n<h2>Slices</h2>")?;
+    writeln!(
+        out,
+        "<p class=\"note\">Gates judged per slice (<code>by</code>): each slice's rows on both \
+         sides, the worst slice first. Slices under <code>min_slice_rows</code> are reported, not \
+         judged; a slice only in the baseline has vanished.</p>"
+    )?;
+    for g in sliced {
+        let status = Status::of(g);
+        write!(
+            out,
+            "<div class=\"card {}\">\n<p class=\"card-title\">",
+            status.class()
+        )?;
+        badge(out, status)?;
+        writeln!(out, " <strong>{}</strong></p>", Esc(&label(g)))?;
+        table_head(
+            out,
+            "slices",
+            &[
+                "Outcome",
+                "Slice",
+                "Baseline rows",
+                "Rows",
+                "Observed",
+                "Message",
+            ],
+        )?;
+        for s in g
+            .get("slices")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let judged = s.get("judged").and_then(Value::as_bool) != Some(false);
+            let status = if judged {
+                Status::of(s)
+            } else {
+                Status::Skipped
+            };
+            let slice = match s.get("slice") {
+                Some(Value::Object(m)) => m
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("null")))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Some(other) => show(other),
+                None => DASH.to_string(),
+            };
+            let rows = |k: &str| s.get(k).map(show).unwrap_or_else(|| DASH.to_string());
+            write!(out, "<tr class=\"{}\"><td>", status.class())?;
+            badge(out, status)?;
+            writeln!(
+                out,
+                "{}</td><td class=\"mono\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"mono small wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
+                if judged {
+                    ""
+                } else {
+                    " <span class=\"muted\">not judged</span>"
+                },
+                Esc(&slice),
+                Esc(&rows("baseline_slice_rows")),
+                Esc(&rows("slice_rows")),
+                fields_html(s.get("observed")),
+                Esc(text(s, "message").unwrap_or(DASH)),
+            )?;
+        }
+        writeln!(out, "</tbody>\n</table>\n</div>")?;
+    }
+    writeln!(out, "</section>")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1682,6 +1772,36 @@ mod tests {
             let html = render(&v);
             assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
         }
+    }
+
+    #[test]
+    fn sliced_gates_show_every_slice_escaped_worst_first() {
+        let evil = "<b>x</b>";
+        let g = json!({"name": "drift_by_segment", "kind": "ks", "column": "score",
+        "severity": "fail", "outcome": "fail", "passed": false, "message": "1 of 3 slices failed",
+        "observed": {"statistic": 0.4, "p_value": 0.0}, "threshold": {"max_statistic": 0.2},
+        "slices": [
+            {"slice": {"segment": evil}, "slice_rows": 250, "baseline_slice_rows": 200,
+             "judged": true, "kind": "ks", "outcome": "fail", "passed": false,
+             "observed": {"statistic": 0.4, "p_value": 0.0}, "threshold": null, "message": "D=0.4"},
+            {"slice": {"segment": null}, "slice_rows": 30, "baseline_slice_rows": 30,
+             "judged": true, "kind": "ks", "outcome": "pass", "passed": true,
+             "observed": null, "threshold": null, "message": "D=0"},
+            {"slice": {"segment": "d"}, "slice_rows": 1, "baseline_slice_rows": 0,
+             "judged": false, "kind": "ks", "outcome": "skipped", "passed": true,
+             "observed": null, "threshold": null, "message": "1 rows: under min_slice_rows"}
+        ]});
+        let html = render(&report(vec![g, json!({"slices": "odd"})], false));
+        assert!(html.contains("<section id=\"slices\">"), "{html}");
+        assert!(html.contains("segment=&lt;b&gt;x&lt;/b&gt;"));
+        assert!(!html.contains(evil));
+        assert!(html.contains("segment=null"));
+        assert!(html.contains("not judged"));
+        let (bad, null) = (
+            html.find("segment=&lt;b&gt;").unwrap(),
+            html.find("segment=null").unwrap(),
+        );
+        assert!(bad < null, "the report's order, worst first");
     }
 
     #[test]

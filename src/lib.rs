@@ -36,6 +36,7 @@ pub mod progress;
 pub mod refs;
 pub mod source;
 pub mod spec;
+pub mod stats;
 pub mod store;
 pub mod synth;
 pub mod table;

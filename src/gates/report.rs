@@ -1,10 +1,18 @@
 //! What gates found: one [`GateResult`] per gate and column, gathered in a [`Report`].
+//!
+//! A result's observations and thresholds are typed per kind ([`Facts`], declared by each kind's
+//! file) and serialized flat beside the common fields, so the JSON is
+//! `{"name", "kind", "column", "severity", "outcome", "passed", "observed", "threshold",
+//! "message", <the kind's other facts>}` as `schemas/gate-report.schema.json` describes; a sliced
+//! gate adds `slices`.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::gates::Severity;
+use crate::gates::{Facts, Severity};
 
 pub const FORMAT: &str = "lastgood.gate-report";
 pub const FORMAT_VERSION: u32 = 1;
@@ -23,37 +31,70 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateResult {
     pub name: String,
-    pub kind: String,
+    /// `kind`, `observed`, `threshold` and the kind's other facts.
+    #[serde(flatten)]
+    pub facts: Facts,
     pub column: Option<String>,
     pub severity: Severity,
     pub outcome: Outcome,
     /// False for a failure or an error, whatever the severity.
     pub passed: bool,
-    /// What was measured (a number, or an object for several numbers).
-    pub observed: Value,
-    /// The limits it was held to.
-    pub threshold: Value,
     /// One line for people.
     pub message: String,
-    /// Kind-specific facts: for ks `statistic`, `p_value`, `n_candidate`, `n_baseline`,
-    /// `location`, `method`; for null_rate the counts and how each was obtained.
+    /// A sliced gate (`by`): every slice's verdict, the worst first. The result's own outcome is
+    /// the worst judged slice's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<SliceResult>,
+}
+
+/// One slice of a sliced gate: the rows whose `by` columns hold these values, on both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SliceResult {
+    /// The `by` columns' values (as text; null for a null value: nulls are a slice of their own).
+    pub slice: BTreeMap<String, Option<String>>,
+    /// The slice's rows in the candidate and (when there is a baseline) in the baseline. Named
+    /// apart from the kinds' own `rows`, which sit beside them.
+    #[serde(rename = "slice_rows")]
+    pub rows: u64,
+    #[serde(rename = "baseline_slice_rows")]
+    pub baseline_rows: Option<u64>,
+    /// False when the slice is below `min_slice_rows`: reported, not judged.
+    pub judged: bool,
+    pub outcome: Outcome,
+    pub passed: bool,
+    pub message: String,
     #[serde(flatten)]
-    pub details: Map<String, Value>,
+    pub facts: Facts,
+}
+
+impl SliceResult {
+    /// `segment=a, region=null`.
+    pub fn label(&self) -> String {
+        self.slice
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("null")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl GateResult {
-    pub fn new(name: &str, kind: &str, column: Option<&str>, severity: Severity) -> Self {
+    /// A result of `facts` (the kind comes with them); passing until [`GateResult::outcome`].
+    pub fn new(
+        name: &str,
+        column: Option<&str>,
+        severity: Severity,
+        facts: impl Into<Facts>,
+    ) -> Self {
         GateResult {
             name: name.to_string(),
-            kind: kind.to_string(),
+            facts: facts.into(),
             column: column.map(str::to_string),
             severity,
             outcome: Outcome::Pass,
             passed: true,
-            observed: Value::Null,
-            threshold: Value::Null,
             message: String::new(),
-            details: Map::new(),
+            slices: Vec::new(),
         }
     }
 
@@ -64,29 +105,44 @@ impl GateResult {
         self
     }
 
-    pub fn observed(mut self, v: impl Into<Value>) -> Self {
-        self.observed = v.into();
-        self
+    /// The kind's name (`ks`, `null_rate`...).
+    pub fn kind(&self) -> &'static str {
+        self.facts.kind()
     }
 
-    pub fn threshold(mut self, v: impl Into<Value>) -> Self {
-        self.threshold = v.into();
-        self
+    /// The facts as JSON, for generic rendering (the human table, `--json` consumers).
+    fn facts_json(&self) -> Map<String, Value> {
+        match serde_json::to_value(&self.facts) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
     }
 
-    pub fn detail(mut self, k: &str, v: impl Into<Value>) -> Self {
-        self.details.insert(k.to_string(), v.into());
-        self
+    /// What was measured (a number, or an object for several numbers), as JSON.
+    pub fn observed(&self) -> Value {
+        self.facts_json().remove("observed").unwrap_or(Value::Null)
     }
 
-    /// Details that only draw charts (ECDF points, category shares): most of a report's bytes.
-    pub const CHART_DETAILS: [&str; 3] = ["ecdf", "shares", "baseline_shares"];
+    /// The limits it was held to, as JSON.
+    pub fn threshold(&self) -> Value {
+        self.facts_json().remove("threshold").unwrap_or(Value::Null)
+    }
+
+    /// The kind's other facts as JSON (for ks `statistic`, `p_value`, `n_candidate`...).
+    pub fn details(&self) -> Map<String, Value> {
+        let mut m = self.facts_json();
+        for k in ["kind", "observed", "threshold"] {
+            m.remove(k);
+        }
+        m
+    }
 
     /// The result without its chart points: what `publish --json` and `validate --json` print
     /// (`report --json` and `--charts` keep them).
     pub fn without_charts(mut self) -> Self {
-        for k in Self::CHART_DETAILS {
-            self.details.remove(k);
+        self.facts.strip_charts();
+        for s in &mut self.slices {
+            s.facts.strip_charts();
         }
         self
     }
@@ -169,4 +225,79 @@ pub struct Verdict {
     pub report: String,
     pub failed: Vec<String>,
     pub warned: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A report as the code before typed facts wrote it (every kind, a skipped, an error, the
+    /// contract): it reads into the typed records and writes back the same JSON.
+    #[test]
+    fn reports_written_before_typed_facts_still_read() {
+        let gates = json!([
+            {"name": "schema", "kind": "schema", "column": null, "severity": "fail", "outcome": "pass",
+             "passed": true, "observed": {"problems": [], "added": ["x"]},
+             "threshold": {"additive": true, "widening": false}, "message": "added x", "against": "baseline"},
+            {"name": "null_rate", "kind": "null_rate", "column": "score", "severity": "fail",
+             "outcome": "fail", "passed": false, "observed": 0.3,
+             "threshold": {"max_rate": null, "max_increase_pp": 5.0, "max_nan_rate": null, "max_nan_increase_pp": null},
+             "message": "null rate 0.00% -> 30.00%", "null_count": 30, "rows": 100, "null_rate": 0.3,
+             "null_count_source": "footer", "baseline_null_count": 0, "baseline_null_rate": 0.0,
+             "baseline_null_count_source": "footer", "nan_count": null, "baseline_nan_count": 0,
+             "nan_count_source": "scan"},
+            {"name": "null_rate", "kind": "null_rate", "column": "id", "severity": "fail",
+             "outcome": "pass", "passed": true, "observed": 0.0,
+             "threshold": {"max_rate": null, "max_increase_pp": 5.0, "max_nan_rate": null, "max_nan_increase_pp": null},
+             "message": "null rate 0.00%", "null_count": 0, "rows": 100, "null_rate": 0.0,
+             "null_count_source": "footer", "baseline_null_count": null, "baseline_null_rate": null,
+             "baseline_null_count_source": null},
+            {"name": "ks", "kind": "ks", "column": "score", "severity": "fail", "outcome": "pass",
+             "passed": true, "observed": {"statistic": 0.01, "p_value": 0.9},
+             "threshold": {"max_statistic": 0.1, "min_p_value": 0.001}, "message": "D=0.0100",
+             "statistic": 0.01, "p_value": 0.9, "n_candidate": 100, "n_baseline": 90, "location": 0.5,
+             "ecdf": {"candidate": [[0.0, 0.5], [1.0, 1.0]], "baseline": [[0.0, 1.0]]}, "scans": 1,
+             "method": "exact"},
+            {"name": "ks", "kind": "ks", "column": "tenure", "severity": "fail", "outcome": "skipped",
+             "passed": true, "observed": null,
+             "threshold": {"max_statistic": 0.1, "min_p_value": 0.001}, "message": "no baseline: first publish"},
+            {"name": "ks", "kind": "ks", "column": "label", "severity": "fail", "outcome": "error",
+             "passed": false, "observed": null, "threshold": null, "message": "label is Utf8, not numeric"},
+            {"name": "segments", "kind": "distribution", "column": "segment", "severity": "warn",
+             "outcome": "pass", "passed": true, "observed": {"max_change": 0.01, "psi": 0.001},
+             "threshold": {"max_change": 0.05, "max_psi": null}, "message": "max change 1.00 points (a)",
+             "max_change": 0.01, "psi": 0.001, "most_changed": "a", "new_categories": [],
+             "vanished_categories": ["z"], "shares": {"a": 0.5, "b": 0.5}, "baseline_shares": {"a": 0.49, "b": 0.5, "z": 0.01}},
+            {"name": "row_count", "kind": "row_count", "column": null, "severity": "fail",
+             "outcome": "fail", "passed": false, "observed": 0,
+             "threshold": {"min_ratio": 0.5, "max_ratio": 2.0, "allow_empty": false},
+             "message": "zero rows", "rows": 0, "count_source": "manifest"},
+            {"name": "in_range", "kind": "sql", "column": null, "severity": "fail", "outcome": "pass",
+             "passed": true, "observed": true, "threshold": {"expect": true, "min": null, "max": null},
+             "message": "got true", "query": "select true"},
+            {"name": "contract", "kind": "schema", "column": null, "severity": "fail", "outcome": "pass",
+             "passed": true, "observed": {"problems": []}, "threshold": {"contract": "c.json"},
+             "message": "matches c.json", "against": "contract"}
+        ]);
+        let results: Vec<GateResult> = serde_json::from_value(gates.clone()).unwrap();
+        assert_eq!(results.len(), 10);
+        assert_eq!(results[3].kind(), "ks");
+        assert_eq!(results[3].details()["n_baseline"], 90);
+        assert_eq!(results[7].observed(), json!(0.0));
+        let back = serde_json::to_value(&results).unwrap();
+        // The same JSON, but for `0` read as the float ratio it always was.
+        let mut want = gates;
+        want[7]["observed"] = json!(0.0);
+        assert_eq!(back, want);
+        let lean = results[3].clone().without_charts();
+        assert!(!lean.details().contains_key("ecdf"));
+        assert!(
+            !results[6]
+                .clone()
+                .without_charts()
+                .details()
+                .contains_key("shares")
+        );
+    }
 }

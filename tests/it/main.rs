@@ -18,4 +18,5 @@ mod reliability;
 mod rules;
 mod schemas;
 mod spec;
+mod sliced;
 mod util;
