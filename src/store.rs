@@ -68,8 +68,14 @@ impl Store {
     /// `abfss://container@account.dfs.core.windows.net/prefix`, `adl://`, `azure://`,
     /// `https://account.blob.core.windows.net/container/prefix`; see [`crate::cloud`]).
     /// Cloud credentials and endpoints come from the standard environment variables.
+    ///
+    /// Built with the test-only `faults` feature (tests, examples and benchmarks enable it; the
+    /// shipped binary never has it), the store is wrapped in a [`crate::faults::FaultyStore`] when
+    /// `LASTGOOD_FAULT_*` asks for one, so crash tests can drive the real binary.
     pub fn open(root: &str) -> Result<Store> {
+        #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
         let mut store = Self::open_plain(root)?;
+        #[cfg(feature = "faults")]
         if let Some(fault) = crate::faults::Fault::from_env() {
             store.inner = Arc::new(crate::faults::FaultyStore::new(store.inner, fault));
             store.fast_local = false;
