@@ -1,11 +1,14 @@
 //! The command line, defined once: help text, completions and the man page all come from here.
 //! The global flags are here; each command's flags are in its file under `commands/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
+use lastgood::config::Config;
+use lastgood::{Context, Result};
 
 use crate::commands::Command;
+use crate::commands::prelude::Env;
 
 /// The main help's footer: refs, then the exit codes.
 pub const AFTER_HELP: &str = "\
@@ -54,6 +57,44 @@ pub struct Cli {
     pub actor: Option<String>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// What every command runs with: the config (`--config`, else ./lastgood.toml if present),
+    /// who acts, and the global flags.
+    pub fn env(&self) -> Result<Env> {
+        let cli = self;
+        let config = match &cli.config {
+            Some(p) => Config::load(p, true)?,
+            None => Config::load(Path::new("lastgood.toml"), false)?,
+        };
+        let actor = cli
+            .actor
+            .clone()
+            .or_else(|| config.actor.clone())
+            .unwrap_or_else(lastgood::context::default_actor);
+        if cli.verbose > 0 {
+            let file = cli.config.as_deref().unwrap_or(Path::new("lastgood.toml"));
+            let file = if file.is_file() {
+                file.display().to_string()
+            } else {
+                "none (no lastgood.toml here)".to_string()
+            };
+            let root = config
+                .root(cli.root.as_deref())
+                .unwrap_or_else(|_| "(none)".into());
+            eprintln!("lastgood: config {file}, root {root}, actor {actor}");
+        }
+        Ok(Env {
+            cli: Cli::command,
+            root: cli.root.clone(),
+            ctx: Context::new(actor),
+            config,
+            json: cli.json,
+            quiet: cli.quiet,
+            verbose: cli.verbose > 0,
+        })
+    }
 }
 
 /// `--color`.

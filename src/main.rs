@@ -19,7 +19,7 @@ use clap::Parser;
 use lastgood::Error;
 
 use cli::Cli;
-use commands::{Done, Env};
+use commands::prelude::Done;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(&Error::io("starting the runtime", e), json),
     };
     let done = runtime.block_on(async {
-        let env = Env::new(&cli)?;
+        let env = cli.env()?;
         cli.command.exec(&env).await
     });
     match done {

@@ -1,9 +1,6 @@
 //! `lastgood completions`: shell completions from the one clap definition of the flags.
 
-use clap::CommandFactory;
-
-use super::Done;
-use crate::cli::Cli;
+use super::prelude::{Done, Env};
 
 /// Print shell completions (bash, zsh, fish, elvish, powershell)
 #[derive(Debug, clap::Args)]
@@ -15,8 +12,8 @@ pub struct Args {
     shell: clap_complete::Shell,
 }
 
-pub fn exec(a: Args) -> Done {
-    let mut cmd = Cli::command();
+pub fn exec(a: Args, env: &Env) -> Done {
+    let mut cmd = (env.cli)();
     let mut buf = Vec::new();
     clap_complete::generate(a.shell, &mut cmd, "lastgood", &mut buf);
     Done::text(String::from_utf8_lossy(&buf).into_owned())

@@ -4,7 +4,7 @@
 use lastgood::Result;
 use lastgood::ops::datasets::{self, DatasetRow};
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 use crate::render::{or_dash, table, when};
 
 /// List the datasets under the root, with where each pointer is and its last move

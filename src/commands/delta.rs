@@ -4,7 +4,7 @@
 use lastgood::Result;
 use lastgood::ops::delta::{self, BuildOutcome};
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {

@@ -10,7 +10,7 @@ use lastgood::Result;
 use lastgood::synth::{Variant, write_dir};
 use serde::Serialize;
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 
 /// Write sample prediction outputs to try lastgood on: good nights, a drifted one, a null-ridden one
 #[derive(Debug, clap::Args)]

@@ -7,7 +7,7 @@ use lastgood::Result;
 use lastgood::error::Exit;
 use lastgood::ops::doctor::{self, DoctorReport};
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 
 /// Verify every sealed version, the log and the pointer file; --repair fixes a stale pointer file
 #[derive(Debug, clap::Args)]

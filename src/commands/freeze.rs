@@ -4,7 +4,7 @@
 use lastgood::Result;
 use lastgood::ops::freeze::{self, MarkOutcome};
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 use crate::render::or_dash;
 
 /// Stop promotion: publishes still seal and gate, but exit 4 instead of promoting

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use lastgood::Result;
 use lastgood::ops::gc::{self, GcOptions, GcOutcome};
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 use crate::render::{bytes, table, when};
 
 /// Delete old versions safely (plan first; every deletion recorded in history)

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use lastgood::Result;
 use lastgood::ops::init::{InitOptions, InitOutcome, init};
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 
 /// Start a project: a commented lastgood.toml, validations/DATASET.toml and (from --sample) the contract
 #[derive(Debug, clap::Args)]

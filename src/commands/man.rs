@@ -2,12 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::CommandFactory;
 use lastgood::{Error, Result};
 use serde::Serialize;
 
-use super::{Done, Env, Outcome};
-use crate::cli::Cli;
+use super::prelude::{Done, Env, Outcome};
 
 /// Write man pages (lastgood.1 and one per command) into a folder
 #[derive(Debug, clap::Args)]
@@ -31,7 +29,7 @@ pub fn exec(a: Args, env: &Env) -> Result<Done> {
     let out = &a.out;
     std::fs::create_dir_all(out)
         .map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
-    clap_mangen::generate_to(Cli::command(), out)
+    clap_mangen::generate_to((env.cli)(), out)
         .map_err(|e| Error::io(format!("writing man pages to {}", out.display()), e))?;
     let mut pages: Vec<String> = std::fs::read_dir(out)
         .map_err(|e| Error::io(format!("reading {}", out.display()), e))?

@@ -2,16 +2,15 @@
 //! whose doc comment is the command's one-line help), `exec` (call the library's `ops`, nothing
 //! more), and the human rendering of its outcome ([`Outcome`]). main only parses and dispatches.
 //!
-//! To add a command: a new file here with `Args`, `exec` and `impl Outcome for` its outcome, and
-//! one variant in [`Command`] (plus its arm in [`Command::exec`]).
+//! To add a command: a new file here with `Args`, `exec` and `impl Outcome for` its outcome
+//! (importing what every command shares from [`prelude`]), and one variant in [`Command`] (plus its
+//! arm in [`Command::exec`]).
 
 use lastgood::Result;
-use lastgood::error::Exit;
-use serde::Serialize;
 
-pub use env::{Env, RulesArgs};
+use prelude::{Done, Env};
 
-mod env;
+pub mod prelude;
 
 mod completions;
 mod datasets;
@@ -94,38 +93,8 @@ impl Command {
             Command::Gc(a) => gc::exec(a, env).await,
             Command::Doctor(a) => doctor::exec(a, env).await,
             Command::Delta(c) => c.exec(env).await,
-            Command::Completions(a) => Ok(completions::exec(a)),
+            Command::Completions(a) => Ok(completions::exec(a, env)),
             Command::Man(a) => man::exec(a, env),
         }
-    }
-}
-
-/// What a command printed, and how the process ends.
-pub struct Done {
-    /// Stdout.
-    pub out: String,
-    /// After printing: exit with this status and one line on stderr (gates failed, refused by a
-    /// freeze, problems found). `None`: success.
-    pub exit: Option<(Exit, String)>,
-}
-
-impl Done {
-    /// Output that is not an outcome (a query's rows were streamed; completions; a contract).
-    pub fn text(out: String) -> Done {
-        Done { out, exit: None }
-    }
-}
-
-/// What a command returns, printed as itself with `--json` (the outcomes are the wire format) or
-/// for people, and the exit status it means.
-pub trait Outcome: Serialize {
-    /// For people: aligned, short, one timestamp format ([`crate::render`]). `verbose` (`-v`)
-    /// shows everything, e.g. the gates that passed.
-    fn human(&self, verbose: bool) -> String;
-
-    /// A failure that is not an error, with the line to print on stderr: gates failed (exit 3), a
-    /// frozen dataset (4), problems found (2). `None`: success.
-    fn exit(&self) -> Option<(Exit, String)> {
-        None
     }
 }

@@ -4,7 +4,7 @@
 use lastgood::ops::pin;
 use lastgood::{Result, refs};
 
-use super::{Done, Env};
+use super::prelude::{Done, Env};
 
 /// Protect a sealed version from gc
 #[derive(Debug, clap::Args)]

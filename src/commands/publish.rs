@@ -14,7 +14,7 @@ use lastgood::names::parse_pair;
 use lastgood::ops::publish::{PublishOptions, PublishOutcome, publish};
 use lastgood::{Result, VersionId};
 
-use super::{Done, Env, Outcome, RulesArgs};
+use super::prelude::{Done, Env, Outcome, RulesArgs};
 use crate::render::{bytes, gates_failed, verdict_block};
 
 /// Seal Parquet files as a new immutable version, then promote it

@@ -12,7 +12,7 @@ use lastgood::Result;
 use lastgood::ops::query::{self, QueryOptions};
 use lastgood::ops::resolve::At;
 
-use super::{Done, Env};
+use super::prelude::{Done, Env};
 
 /// Run DataFusion SQL over the current version (the table is named after the dataset)
 #[derive(Debug, clap::Args)]

@@ -13,7 +13,7 @@ use lastgood::ops::versions;
 use lastgood::{Dataset, Error, Result, VersionId, refs};
 use serde::Serialize;
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 
 /// A version's gate report: the table, --json, or one self-contained HTML page
 #[derive(Debug, clap::Args)]

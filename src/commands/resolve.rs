@@ -10,8 +10,8 @@
 use lastgood::ops::resolve::{self, At, Resolved};
 use lastgood::{Dataset, Error, Result, partition};
 
-use super::env::json;
-use super::{Done, Env};
+use super::prelude::json;
+use super::prelude::{Done, Env};
 
 /// Print the data files of the current version (or another), one URL a line
 #[derive(Debug, clap::Args)]

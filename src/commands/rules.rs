@@ -7,7 +7,7 @@ use lastgood::Result;
 use lastgood::ops::validate::Rules;
 use lastgood::rules::{self, DatasetRules, SetOutcome, Shown};
 
-use super::{Done, Env, Outcome, RulesArgs};
+use super::prelude::{Done, Env, Outcome, RulesArgs};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {

@@ -4,7 +4,7 @@
 use lastgood::ops::init;
 use lastgood::{DatasetName, Result};
 
-use super::Done;
+use super::prelude::Done;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {

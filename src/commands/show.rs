@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use lastgood::ops::versions::{self, VersionDetail};
 use lastgood::{Result, refs};
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 use crate::render::{bytes, or_dash, paint, table, when};
 
 /// Show one version: where it is in its life, manifest, partitions

@@ -4,7 +4,7 @@
 use lastgood::Result;
 use lastgood::ops::freeze;
 
-use super::{Done, Env};
+use super::prelude::{Done, Env};
 
 /// Resume promotion after a freeze
 #[derive(Debug, clap::Args)]

@@ -4,7 +4,7 @@
 use lastgood::ops::pin;
 use lastgood::{Result, refs};
 
-use super::{Done, Env};
+use super::prelude::{Done, Env};
 
 /// Remove a pin
 #[derive(Debug, clap::Args)]

@@ -9,7 +9,7 @@ use lastgood::error::Exit;
 use lastgood::ops::validate::{ValidateOutcome, validate};
 use lastgood::{Result, partition, refs};
 
-use super::{Done, Env, Outcome, RulesArgs};
+use super::prelude::{Done, Env, Outcome, RulesArgs};
 use crate::render::{gates_failed, report};
 
 /// Run the gates on a sealed version without moving anything

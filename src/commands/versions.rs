@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use lastgood::Result;
 use lastgood::ops::versions::{self, Filter, VersionRow};
 
-use super::{Done, Env, Outcome};
+use super::prelude::{Done, Env, Outcome};
 use crate::render::{table, when};
 
 /// List the versions of a dataset, oldest first, with where each is in its life

@@ -5,7 +5,7 @@ use lastgood::Result;
 use lastgood::ops::status;
 use lastgood::pointer::{Action, LogEntry};
 
-use crate::commands::{Done, Env, Outcome};
+use crate::commands::prelude::{Done, Env, Outcome};
 use crate::render::{or_dash, table, when};
 
 /// Every move of the pointer, newest first

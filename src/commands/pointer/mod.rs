@@ -2,7 +2,7 @@
 
 use lastgood::Result;
 
-use super::{Done, Env};
+use crate::commands::prelude::{Done, Env};
 
 mod history;
 mod revert;

@@ -8,7 +8,7 @@ use lastgood::ops::revert::{self, PartitionRevertOutcome};
 use lastgood::{Result, partition, refs};
 
 use super::set::moved;
-use crate::commands::{Done, Env, Outcome};
+use crate::commands::prelude::{Done, Env, Outcome};
 use crate::render::or_dash;
 
 /// Move the pointer back to the last-known-good version and mark the current one reverted

@@ -4,7 +4,7 @@
 use lastgood::ops::set::{self, MoveOutcome};
 use lastgood::{Result, refs};
 
-use crate::commands::{Done, Env, Outcome};
+use crate::commands::prelude::{Done, Env, Outcome};
 use crate::render::or_dash;
 
 /// Move the pointer to a sealed version

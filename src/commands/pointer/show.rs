@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use lastgood::Result;
 use lastgood::ops::status::{self, PointerStatus};
 
-use crate::commands::{Done, Env, Outcome};
+use crate::commands::prelude::{Done, Env, Outcome};
 use crate::render::{or_dash, when};
 
 /// Where the pointer is, with the last-known-good version

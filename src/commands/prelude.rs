@@ -1,15 +1,18 @@
-//! What every command runs with: the config, the root, who acts, and the global output flags; and
-//! the rules flags (`--validations`, `--contract`) that publish, validate and `rules set` share.
+//! What every command shares, as cargo's `command_prelude`: the [`Env`] it runs with (the config,
+//! the root, who acts, the global output flags), what it hands back ([`Done`]), how its outcome
+//! prints ([`Outcome`]), and the rules flags (`--validations`, `--contract`) that publish, validate
+//! and `rules set` share. Command files import from here, never from their parent, so no module
+//! imports one that imports it back.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use lastgood::config::Config;
 use lastgood::ops::validate::Rules;
 use lastgood::rules::{DatasetRules, Settled};
 use lastgood::{Context, Dataset, DatasetName, Result, Store};
+use serde::Serialize;
 
-use super::{Done, Outcome};
-use crate::cli::Cli;
+use lastgood::error::Exit;
 
 /// Which gates judge the version.
 #[derive(Debug, clap::Args)]
@@ -30,6 +33,8 @@ impl RulesArgs {
 }
 
 pub struct Env {
+    /// The whole command line's definition (completions and man pages are made from it).
+    pub cli: fn() -> clap::Command,
     pub config: Config,
     /// `--root` (or LASTGOOD_ROOT), before the config's.
     pub root: Option<String>,
@@ -40,39 +45,6 @@ pub struct Env {
 }
 
 impl Env {
-    /// Loads the config (`--config`, else ./lastgood.toml if present) and settles who acts.
-    pub fn new(cli: &Cli) -> Result<Env> {
-        let config = match &cli.config {
-            Some(p) => Config::load(p, true)?,
-            None => Config::load(Path::new("lastgood.toml"), false)?,
-        };
-        let actor = cli
-            .actor
-            .clone()
-            .or_else(|| config.actor.clone())
-            .unwrap_or_else(lastgood::context::default_actor);
-        if cli.verbose > 0 {
-            let file = cli.config.as_deref().unwrap_or(Path::new("lastgood.toml"));
-            let file = if file.is_file() {
-                file.display().to_string()
-            } else {
-                "none (no lastgood.toml here)".to_string()
-            };
-            let root = config
-                .root(cli.root.as_deref())
-                .unwrap_or_else(|_| "(none)".into());
-            eprintln!("lastgood: config {file}, root {root}, actor {actor}");
-        }
-        Ok(Env {
-            root: cli.root.clone(),
-            ctx: Context::new(actor),
-            config,
-            json: cli.json,
-            quiet: cli.quiet,
-            verbose: cli.verbose > 0,
-        })
-    }
-
     /// An outcome as `--json`, for people, or nothing with `--quiet`; with the exit status it means.
     pub fn done<T: Outcome>(&self, value: &T) -> Done {
         Done {
@@ -159,4 +131,32 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
     )
 }
 
-use serde::Serialize;
+/// What a command printed, and how the process ends.
+pub struct Done {
+    /// Stdout.
+    pub out: String,
+    /// After printing: exit with this status and one line on stderr (gates failed, refused by a
+    /// freeze, problems found). `None`: success.
+    pub exit: Option<(Exit, String)>,
+}
+
+impl Done {
+    /// Output that is not an outcome (a query's rows were streamed; completions; a contract).
+    pub fn text(out: String) -> Done {
+        Done { out, exit: None }
+    }
+}
+
+/// What a command returns, printed as itself with `--json` (the outcomes are the wire format) or
+/// for people, and the exit status it means.
+pub trait Outcome: Serialize {
+    /// For people: aligned, short, one timestamp format ([`crate::render`]). `verbose` (`-v`)
+    /// shows everything, e.g. the gates that passed.
+    fn human(&self, verbose: bool) -> String;
+
+    /// A failure that is not an error, with the line to print on stderr: gates failed (exit 3), a
+    /// frozen dataset (4), problems found (2). `None`: success.
+    fn exit(&self) -> Option<(Exit, String)> {
+        None
+    }
+}
