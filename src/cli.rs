@@ -129,4 +129,22 @@ mod tests {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
     }
+
+    /// The help's table of exit statuses names every status there is.
+    #[test]
+    fn help_lists_every_exit_status() {
+        use lastgood::error::Exit;
+        let all = [
+            Exit::Ok,
+            Exit::Failure,
+            Exit::Usage,
+            Exit::GatesFailed,
+            Exit::Refused,
+            Exit::Conflict,
+        ];
+        for e in all {
+            let line = format!("\n  {}  ", e.code());
+            assert!(super::AFTER_HELP.contains(&line), "{e:?} not in the help");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! One file per command, as cargo and ripgrep do it: each holds its flags (a clap `Args` struct
 //! whose doc comment is the command's one-line help), `exec` (call the library's `ops`, nothing
-//! more), and the human rendering of its outcome ([`Outcome`]). main only parses and dispatches.
+//! more), and the human rendering of its outcome ([`prelude::Outcome`]). main only parses and
+//! dispatches.
 //!
 //! To add a command: a new file here with `Args`, `exec` and `impl Outcome for` its outcome
 //! (importing what every command shares from [`prelude`]), and one variant in [`Command`] (plus its

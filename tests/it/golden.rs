@@ -132,12 +132,15 @@ fn normalise_json(s: &str) -> String {
     s
 }
 
+/// Something done to the files between two steps, given the folder and the root.
+type Prepare<'a> = Box<dyn Fn(&Path, &Path) + 'a>;
+
 /// A step of the script: a name and the arguments, or something done to the files in between.
 enum Step<'a> {
     Run(&'a str, Vec<String>),
     /// Run without a --json twin (output that is the same either way, or not JSON).
     Once(&'a str, Vec<String>),
-    Do(Box<dyn Fn(&Path, &Path) + 'a>),
+    Do(Prepare<'a>),
 }
 
 fn run<'a>(name: &'a str, args: &[&str]) -> Step<'a> {
