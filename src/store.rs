@@ -475,11 +475,10 @@ enum Copied {
     Changed(String),
 }
 
-/// Local to local: a kernel copy to a staging file beside the target (with the source's
-/// permissions, as `fs::copy` gives), hashed, then persisted without clobbering (an atomic
-/// rename-if-absent, or a hard link): the same create-if-absent the object store gives, without
-/// reading the file into memory. The copy is hashed before it is persisted, so the target holds
-/// exactly the bytes `checksum` names, or nothing; a staging file not persisted is removed.
+/// Local to local: a kernel copy to a staging file beside the target, hashed, then a hard link,
+/// which fails if the target exists: the same create-if-absent the object store gives, without
+/// reading the file into memory. The copy is hashed before it is linked, so the target holds
+/// exactly the bytes `checksum` names, or nothing.
 fn copy_create(
     src: &std::path::Path,
     target: &std::path::Path,
@@ -489,25 +488,25 @@ fn copy_create(
         .parent()
         .ok_or_else(|| std::io::Error::other("no parent folder"))?;
     std::fs::create_dir_all(dir)?;
-    let mut from = std::fs::File::open(src)?;
-    // Named by tempfile, not after the target: a name near the filesystem's 255-byte limit fits.
-    let mut staged = tempfile::Builder::new()
-        .prefix(".lastgood-")
-        .suffix(".staging")
-        .permissions(from.metadata()?.permissions())
-        .tempfile_in(dir)?;
-    std::io::copy(&mut from, staged.as_file_mut())?;
-    let mut h = blake3::Hasher::new();
-    h.update_reader(staged.reopen()?)?;
-    let now = format!("blake3:{}", h.finalize().to_hex());
-    if now != checksum {
-        return Ok(Copied::Changed(now));
-    }
-    match staged.persist_noclobber(target) {
-        Ok(_) => Ok(Copied::Put(Put::Created)),
-        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-            Ok(Copied::Put(Put::Exists))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    // Not derived from the target's name: a name near the filesystem's 255-byte limit must fit.
+    let staging = dir.join(format!(".lastgood-{}-{nanos}.staging", std::process::id()));
+    let linked = std::fs::copy(src, &staging).and_then(|_| {
+        let mut h = blake3::Hasher::new();
+        h.update_reader(std::fs::File::open(&staging)?)?;
+        let now = format!("blake3:{}", h.finalize().to_hex());
+        if now != checksum {
+            return Ok(Copied::Changed(now));
         }
-        Err(e) => Err(e.error),
-    }
+        match std::fs::hard_link(&staging, target) {
+            Ok(()) => Ok(Copied::Put(Put::Created)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Copied::Put(Put::Exists)),
+            Err(e) => Err(e),
+        }
+    });
+    let _ = std::fs::remove_file(&staging);
+    linked
 }
