@@ -68,8 +68,14 @@ impl Store {
     /// `abfss://container@account.dfs.core.windows.net/prefix`, `adl://`, `azure://`,
     /// `https://account.blob.core.windows.net/container/prefix`; see [`crate::cloud`]).
     /// Cloud credentials and endpoints come from the standard environment variables.
+    ///
+    /// Built with the test-only `faults` feature (tests, examples and benchmarks enable it; the
+    /// shipped binary never has it), the store is wrapped in a [`crate::faults::FaultyStore`] when
+    /// `LASTGOOD_FAULT_*` asks for one, so crash tests can drive the real binary.
     pub fn open(root: &str) -> Result<Store> {
+        #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
         let mut store = Self::open_plain(root)?;
+        #[cfg(feature = "faults")]
         if let Some(fault) = crate::faults::Fault::from_env() {
             store.inner = Arc::new(crate::faults::FaultyStore::new(store.inner, fault));
             store.fast_local = false;
@@ -210,13 +216,13 @@ impl Store {
 
     /// The local filesystem path of an object, when the store is the local filesystem.
     pub fn local_path_of(&self, path: &Path) -> Option<std::path::PathBuf> {
-        (self.store_url.scheme() == "file").then(|| {
-            let mut p = std::path::PathBuf::from("/");
-            for part in path.parts() {
-                p.push(percent_decode(part.as_ref()));
-            }
-            p
-        })
+        if self.store_url.scheme() != "file" {
+            return None;
+        }
+        // object_store's own mapping of a path to the filesystem (percent-decoding its parts).
+        object_store::local::LocalFileSystem::new()
+            .path_to_filesystem(path)
+            .ok()
     }
 
     pub fn display(&self) -> &str {
@@ -503,23 +509,4 @@ fn copy_create(
     });
     let _ = std::fs::remove_file(&staging);
     linked
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
