@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lastgood::Error;
+use lastgood::error::Exit;
 
 use cli::Cli;
 use commands::prelude::Done;
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
 /// failure. Help and version go to stdout with exit 0.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let usage = lastgood::error::Exit::Usage.code();
+    let (ok, usage) = (Exit::Ok.code(), Exit::Usage.code());
     let wants_json = std::env::args().any(|a| a == "--json");
     if !wants_json
         || matches!(
@@ -73,7 +74,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         )
     {
         let _ = e.print();
-        return ExitCode::from(if e.use_stderr() { usage } else { 0 });
+        return ExitCode::from(if e.use_stderr() { usage } else { ok });
     }
     // The message without clap's usage and tip lines, on one line.
     let rendered = e.render().to_string();

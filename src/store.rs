@@ -493,7 +493,12 @@ fn copy_create(
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     // Not derived from the target's name: a name near the filesystem's 255-byte limit must fit.
-    let staging = dir.join(format!(".lastgood-{}-{nanos}.staging", std::process::id()));
+    // Ending in `#<digits>`, object_store's mark of an upload in progress, which its local store
+    // never lists: a staging file left by a killed writer is never taken for a stray object.
+    let staging = dir.join(format!(
+        ".lastgood-{}-{nanos}.staging#0",
+        std::process::id()
+    ));
     let linked = std::fs::copy(src, &staging).and_then(|_| {
         let mut h = blake3::Hasher::new();
         h.update_reader(std::fs::File::open(&staging)?)?;
