@@ -30,7 +30,6 @@ mod table;
 
 use std::collections::{BTreeMap, HashMap};
 
-use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Sealed};

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::gates::probe::quote;
-use crate::gates::run::error_result;
+use crate::gates::report::error_result;
 use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe, Side};
 
 /// Category shares of a column against the baseline's.

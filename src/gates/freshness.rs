@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::gates::probe::quote;
-use crate::gates::run::error_result;
+use crate::gates::report::error_result;
 use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe, Side};
 
 /// The newest timestamp must advance.

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gates::probe::is_numeric;
-use crate::gates::run::error_result;
+use crate::gates::report::error_result;
 use crate::gates::{Gate, GateResult, GateSpec, Needs, Outcome, Probe, Side};
 use crate::stats::ecdf::ecdf_points;
 use crate::stats::ks::{KsMethod, ks_2samp_sorted};

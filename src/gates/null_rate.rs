@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gates::probe::is_float;
-use crate::gates::run::error_result;
+use crate::gates::report::error_result;
 use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe, Side};
 
 /// Null rate (nulls / rows, from Arrow validity) per column; NaN counted apart.

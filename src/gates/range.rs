@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gates::probe::{is_float, quote};
-use crate::gates::run::error_result;
+use crate::gates::report::error_result;
 use crate::gates::sql::Scalar;
 use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe, Side};
 

@@ -227,6 +227,16 @@ pub struct Verdict {
     pub warned: Vec<String>,
 }
 
+/// A result for a gate that could not run at all.
+pub(crate) fn error_result(
+    spec: &crate::gates::GateSpec,
+    column: Option<&str>,
+    e: impl std::fmt::Display,
+) -> GateResult {
+    GateResult::new(&spec.name, column, spec.severity, spec.kind.empty_facts())
+        .outcome(Outcome::Error, e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

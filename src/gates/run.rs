@@ -10,7 +10,7 @@ use crate::dataset::{Dataset, Sealed};
 use crate::error::{Error, Result};
 use crate::gates::contract::Contract;
 use crate::gates::probe::is_numeric;
-use crate::gates::report::{self, GateResult, Outcome, Report};
+use crate::gates::report::{self, GateResult, Report};
 use crate::gates::{Probe, Side, Validations};
 use crate::names::VersionId;
 
@@ -87,16 +87,6 @@ pub async fn evaluate(
         gates,
         duration_ms: started.elapsed().as_millis() as u64,
     })
-}
-
-/// A result for a gate that could not run at all.
-pub(crate) fn error_result(
-    spec: &crate::gates::GateSpec,
-    column: Option<&str>,
-    e: impl std::fmt::Display,
-) -> GateResult {
-    GateResult::new(&spec.name, column, spec.severity, spec.kind.empty_facts())
-        .outcome(Outcome::Error, e.to_string())
 }
 
 fn report_name(at: DateTime<Utc>, purpose: &str) -> String {

@@ -24,7 +24,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
 use crate::gates::probe::quote;
-use crate::gates::run::error_result;
+use crate::gates::report::error_result;
 use crate::gates::{Facts, GateResult, GateSpec, Outcome, Probe, Side, SideData, SliceResult};
 
 /// At most this many slices per gate.

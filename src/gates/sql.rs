@@ -5,7 +5,7 @@ use datafusion::common::ScalarValue;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::gates::run::error_result;
+use crate::gates::report::error_result;
 use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe};
 
 /// Any DataFusion SQL over `candidate` and `baseline` returning one value.

@@ -58,13 +58,17 @@ fn code(text: &str) -> String {
         Some(i) => &text[..i],
         None => text,
     };
-    text.lines()
+    let text = text
+        .lines()
         .map(|l| match l.find("//") {
             Some(i) if !l[..i].contains('"') => &l[..i],
             _ => l,
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    // String literals name no module (and "… to use it" is not a `use`).
+    let strings = regex::Regex::new(r#""(?:[^"\\]|\\.)*""#).unwrap();
+    strings.replace_all(&text, "\"\"").into_owned()
 }
 
 /// Every path a file names, `use` trees expanded (`use crate::{a::B, c}` names `crate::a::B` and
