@@ -1,0 +1,3 @@
+//! Statistics engines shared by the gates.
+
+pub mod keyed;
