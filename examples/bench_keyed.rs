@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use lastgood::gates::keyed::SqlTable;
 use lastgood::stats::keyed::{ColumnChange, Request, Tolerance, compare_tables};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -58,19 +59,20 @@ async fn main() -> anyhow::Result<()> {
     ctx.register_parquet("candidate", cand, ParquetReadOptions::default())
         .await?;
     let (key, columns) = (vec![key], vec![value]);
+    let schema_c = ctx.table("candidate").await?.schema().inner().clone();
+    let schema_b = ctx.table("baseline").await?.schema().inner().clone();
+    let c = SqlTable::new(&ctx, "candidate", schema_c, rows(Path::new(cand))?);
+    let b = SqlTable::new(&ctx, "baseline", schema_b, rows(Path::new(base))?);
     let r = compare_tables(&Request {
-        ctx: &ctx,
-        candidate: "candidate",
-        baseline: Some("baseline"),
+        candidate: &c,
+        baseline: Some(&b),
         key: &key,
         columns: &columns,
         tolerance: Tolerance {
             absolute: tol,
             relative: 0.0,
         },
-        memory_limit: lastgood::gates::bounded::memory_limit()?,
-        candidate_rows: rows(Path::new(cand))?,
-        baseline_rows: rows(Path::new(base))?,
+        memory_limit: lastgood::stats::bounded::memory_limit()?,
     })
     .await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -50,9 +50,11 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BinaryArray, BinaryViewArray, Float64Array, Int64Array,
     LargeBinaryArray, LargeStringArray, StringArray, StringViewArray, UInt64Array,
 };
-use arrow::datatypes::{DataType, Schema};
-use datafusion::prelude::SessionContext;
+use arrow::datatypes::{DataType, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -71,22 +73,29 @@ impl Tolerance {
     }
 }
 
+/// Record batches of a scan.
+pub type Batches = BoxStream<'static, Result<RecordBatch>>;
+
+/// One side of a keyed comparison: a table that can be read again, a few columns at a time.
+pub trait Table: Send + Sync {
+    fn schema(&self) -> SchemaRef;
+    /// Its rows, or an estimate: plans the passes.
+    fn rows(&self) -> u64;
+    /// One scan decoding only `columns`, in this order.
+    fn scan(&self, columns: Vec<String>) -> BoxFuture<'static, Result<Batches>>;
+}
+
 /// What to compare.
 pub struct Request<'a> {
-    /// Holds the two tables.
-    pub ctx: &'a SessionContext,
-    pub candidate: &'a str,
+    pub candidate: &'a dyn Table,
     /// `None`: only the candidate's keys are counted (duplicates, nulls), as the `unique` gate does.
-    pub baseline: Option<&'a str>,
+    pub baseline: Option<&'a dyn Table>,
     pub key: &'a [String],
     /// Compared columns (may be empty: keys only).
     pub columns: &'a [String],
     pub tolerance: Tolerance,
     /// Bytes the comparison may use (see [`RESERVE`]).
     pub memory_limit: u64,
-    /// Row counts of the two tables (from the manifests), to plan the passes.
-    pub candidate_rows: u64,
-    pub baseline_rows: u64,
 }
 
 /// Keys of one side.
@@ -368,18 +377,6 @@ impl Layout {
     }
 }
 
-fn schema_of(ctx: &SessionContext, table: &str) -> impl Future<Output = Result<Arc<Schema>>> {
-    let ctx = ctx.clone();
-    let table = table.to_string();
-    async move {
-        let df = ctx
-            .table(table.as_str())
-            .await
-            .map_err(|e| Error::datafusion(format!("opening {table}"), e))?;
-        Ok(Arc::new(df.schema().as_arrow().clone()))
-    }
-}
-
 /// Checks the key and compared columns against both schemas and makes the record layout.
 fn layout(key: &[String], columns: &[String], sides: &[(&str, &Schema)]) -> Result<Layout> {
     if key.is_empty() {
@@ -555,43 +552,15 @@ impl Split {
     }
 }
 
-fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
-
 /// One scan of a side: every row of this pass into its bucket.
 async fn read_side(
-    ctx: SessionContext,
-    table: String,
-    key: Vec<String>,
-    columns: Vec<String>,
+    scan: BoxFuture<'static, Result<Batches>>,
+    nk: usize,
     layout: Arc<Layout>,
     split: Split,
     expected_rows: u64,
 ) -> Result<SideData> {
-    let what = || {
-        format!(
-            "reading {} of {table}",
-            [&key[..], &columns[..]].concat().join(", ")
-        )
-    };
-    let q = format!(
-        "SELECT {} FROM {}",
-        key.iter()
-            .chain(&columns)
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", "),
-        quote(&table)
-    );
-    let df = ctx
-        .sql(&q)
-        .await
-        .map_err(|e| Error::datafusion(what(), e))?;
-    let mut stream = df
-        .execute_stream()
-        .await
-        .map_err(|e| Error::datafusion(what(), e))?;
+    let mut stream = scan.await?;
     let per_bucket = (expected_rows / split.passes / split.buckets as u64) as usize * 9 / 8 + 16;
     let mut out = SideData {
         buckets: (0..split.buckets)
@@ -599,10 +568,10 @@ async fn read_side(
             .collect(),
         ..Default::default()
     };
-    let nk = layout.keys.len();
+    debug_assert_eq!(nk, layout.keys.len());
     let mut buf: Vec<u8> = Vec::new();
     while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(|e| Error::datafusion(what(), e))?;
+        let batch = batch?;
         let n = batch.num_rows();
         out.rows += n as u64;
         let keys: Vec<KeyCol> = layout
@@ -1091,14 +1060,18 @@ fn compare(
 
 /// How many passes the join needs under `limit`, and how many buckets each pass has.
 fn plan(req: &Request<'_>, layout: &Layout) -> (u64, usize) {
-    let rows = req.candidate_rows + req.baseline.map_or(0, |_| req.baseline_rows);
+    let (rows_c, rows_b) = (
+        req.candidate.rows(),
+        req.baseline.map_or(0, |b| b.rows()),
+    );
+    let rows = rows_c + rows_b;
     let long_guess: u64 = if layout.keys.iter().any(|k| *k == KeyKind::Bytes) {
         8
     } else {
         0
     } + 8 * layout.numeric.iter().filter(|n| !**n).count() as u64;
     let per_row = layout.stride as u64 * 8 * 5 / 4 + long_guess + 4;
-    let pairs = req.candidate_rows.min(req.baseline_rows)
+    let pairs = rows_c.min(rows_b)
         * 32
         * layout.numeric.iter().filter(|n| **n).count() as u64;
     let avail = req
@@ -1116,11 +1089,8 @@ fn plan(req: &Request<'_>, layout: &Layout) -> (u64, usize) {
 /// candidate's keys).
 pub async fn compare_tables(req: &Request<'_>) -> Result<Comparison> {
     // 1. Plan.
-    let sc = schema_of(req.ctx, req.candidate).await?;
-    let sb = match req.baseline {
-        Some(b) => Some(schema_of(req.ctx, b).await?),
-        None => None,
-    };
+    let sc = req.candidate.schema();
+    let sb = req.baseline.map(|b| b.schema());
     let mut sides: Vec<(&str, &Schema)> = vec![("candidate", &sc)];
     if let Some(s) = &sb {
         sides.push(("baseline", s));
@@ -1136,19 +1106,17 @@ pub async fn compare_tables(req: &Request<'_>) -> Result<Comparison> {
             passes,
             buckets,
         };
-        let read = |table: &str, rows: u64| {
+        let read = |table: &dyn Table| {
             tokio::spawn(read_side(
-                req.ctx.clone(),
-                table.to_string(),
-                req.key.to_vec(),
-                req.columns.to_vec(),
+                table.scan([req.key, req.columns].concat()),
+                req.key.len(),
                 layout.clone(),
                 split,
-                rows,
+                table.rows(),
             ))
         };
-        let hc = read(req.candidate, req.candidate_rows);
-        let hb = req.baseline.map(|b| read(b, req.baseline_rows));
+        let hc = read(req.candidate);
+        let hb = req.baseline.map(read);
         let joined = |e: tokio::task::JoinError| Error::input(format!("reading keys: {e}"));
         let c = hc.await.map_err(joined)??;
         let b = match hb {
@@ -1429,9 +1397,8 @@ pub fn spearman(pairs: Vec<[f64; 2]>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Int32Array, RecordBatch};
+    use arrow::array::Int32Array;
     use arrow::datatypes::Field;
-    use datafusion::datasource::MemTable;
 
     /// Spearman by the definition: ranks with ties averaged, then Pearson of the ranks.
     fn spearman_naive(p: &[[f64; 2]]) -> f64 {
@@ -1501,44 +1468,63 @@ mod tests {
         );
     }
 
-    fn table(cols: Vec<(&str, ArrayRef)>) -> Arc<MemTable> {
+    /// A table in memory, scanned as two batches.
+    struct Mem {
+        batch: RecordBatch,
+        rows: u64,
+    }
+
+    impl Table for Mem {
+        fn schema(&self) -> SchemaRef {
+            self.batch.schema()
+        }
+        fn rows(&self) -> u64 {
+            self.rows
+        }
+        fn scan(&self, columns: Vec<String>) -> BoxFuture<'static, Result<Batches>> {
+            let b = &self.batch;
+            let ix: Vec<usize> = columns
+                .iter()
+                .map(|c| b.schema().index_of(c).unwrap())
+                .collect();
+            let p = b.project(&ix).unwrap();
+            let half = p.num_rows() / 2;
+            let parts = vec![
+                Ok(p.slice(0, half)),
+                Ok(p.slice(half, p.num_rows() - half)),
+            ];
+            Box::pin(async move { Ok(futures::stream::iter(parts).boxed()) })
+        }
+    }
+
+    fn table(cols: Vec<(&str, ArrayRef)>) -> Arc<RecordBatch> {
         let schema = Arc::new(Schema::new(
             cols.iter()
                 .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
                 .collect::<Vec<_>>(),
         ));
-        let batch =
-            RecordBatch::try_new(schema.clone(), cols.into_iter().map(|c| c.1).collect()).unwrap();
-        // Two partitions of the same batch halves, to exercise more than one stream.
-        let (a, b) = (
-            batch.slice(0, batch.num_rows() / 2),
-            batch.slice(
-                batch.num_rows() / 2,
-                batch.num_rows() - batch.num_rows() / 2,
-            ),
-        );
-        Arc::new(MemTable::try_new(schema, vec![vec![a], vec![b]]).unwrap())
+        Arc::new(RecordBatch::try_new(schema, cols.into_iter().map(|c| c.1).collect()).unwrap())
     }
 
     async fn run(
-        c: Arc<MemTable>,
-        b: Option<Arc<MemTable>>,
+        c: Arc<RecordBatch>,
+        b: Option<Arc<RecordBatch>>,
         key: &[&str],
         cols: &[&str],
         limit: u64,
     ) -> Result<Comparison> {
-        let ctx = SessionContext::new();
-        ctx.register_table("candidate", c).unwrap();
-        if let Some(b) = b {
-            ctx.register_table("baseline", b).unwrap();
-        }
+        // A tiny limit with a large row estimate forces several passes.
+        let rows = if limit < 1 << 20 { 200_000 } else { 1000 };
+        let mem = |b: &RecordBatch| Mem {
+            batch: b.clone(),
+            rows,
+        };
+        let (c, b) = (mem(&c), b.map(|b| mem(&b)));
         let key: Vec<String> = key.iter().map(|s| s.to_string()).collect();
         let cols: Vec<String> = cols.iter().map(|s| s.to_string()).collect();
-        let has_b = ctx.table_exist("baseline").unwrap();
         compare_tables(&Request {
-            ctx: &ctx,
-            candidate: "candidate",
-            baseline: has_b.then_some("baseline"),
+            candidate: &c,
+            baseline: b.as_ref().map(|b| b as &dyn Table),
             key: &key,
             columns: &cols,
             tolerance: Tolerance {
@@ -1546,9 +1532,6 @@ mod tests {
                 relative: 0.0,
             },
             memory_limit: limit,
-            // A tiny limit with a large row estimate forces several passes.
-            candidate_rows: if limit < 1 << 20 { 200_000 } else { 1000 },
-            baseline_rows: if limit < 1 << 20 { 200_000 } else { 1000 },
         })
         .await
     }
