@@ -8,6 +8,7 @@ mod conformance;
 mod delta;
 mod edges;
 mod gates;
+mod keyed;
 mod ks_fixtures;
 mod lifecycle;
 mod operators;
