@@ -49,13 +49,18 @@ pub struct NullCounts {
     pub baseline_null_count: Option<u64>,
     pub baseline_null_rate: Option<f64>,
     pub baseline_null_count_source: Option<String>,
-    /// Float columns only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Float columns only (absent otherwise; null when not known).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub nan_count: Option<Option<u64>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub baseline_nan_count: Option<Option<u64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nan_count_source: Option<String>,
+}
+
+/// A field that is present (even as null) is `Some`: absent and null differ.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
+    Option::<u64>::deserialize(d).map(Some)
 }
 
 impl Gate for NullRate {

@@ -257,12 +257,12 @@ impl Range {
             valid.push_str(&format!(" AND NOT isnan({col})"));
         }
         let extremes = if numeric {
-            format!("CAST(min({col}) AS DOUBLE), CAST(max({col}) AS DOUBLE)")
+            format!("CAST(min({col}) AS DOUBLE) AS lo, CAST(max({col}) AS DOUBLE) AS hi")
         } else {
-            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE)".into()
+            "CAST(NULL AS DOUBLE) AS lo, CAST(NULL AS DOUBLE) AS hi".into()
         };
         let q = format!(
-            "SELECT CAST(sum(CASE WHEN {violation} THEN 1 ELSE 0 END) AS BIGINT), {extremes}, count(*) \
+            "SELECT CAST(sum(CASE WHEN {violation} THEN 1 ELSE 0 END) AS BIGINT) AS violations, {extremes}, count(*) AS checked \
              FROM {t} WHERE {valid}",
             t = Side::Candidate.table()
         );

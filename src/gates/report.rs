@@ -52,8 +52,11 @@ pub struct GateResult {
 pub struct SliceResult {
     /// The `by` columns' values (as text; null for a null value: nulls are a slice of their own).
     pub slice: BTreeMap<String, Option<String>>,
-    /// The slice's rows in the candidate and (when there is a baseline) in the baseline.
+    /// The slice's rows in the candidate and (when there is a baseline) in the baseline. Named
+    /// apart from the kinds' own `rows`, which sit beside them.
+    #[serde(rename = "slice_rows")]
     pub rows: u64,
+    #[serde(rename = "baseline_slice_rows")]
     pub baseline_rows: Option<u64>,
     /// False when the slice is below `min_slice_rows`: reported, not judged.
     pub judged: bool,

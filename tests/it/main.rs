@@ -17,4 +17,5 @@ mod readme;
 mod reliability;
 mod rules;
 mod schemas;
+mod sliced;
 mod util;
