@@ -283,6 +283,7 @@ impl Keyed {
         out.push(verdict(result(None, f), problems, msg));
         for change in cmp.columns {
             let mut f = facts.clone();
+            f.passes = Some(cmp.passes);
             let mut problems = Vec::new();
             let msg;
             match &change {

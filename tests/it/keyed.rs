@@ -170,7 +170,26 @@ fn judge(cwd: &Path, name: &str, base: &Path, cand: &Path, gates: &str) -> Repor
     );
     assert!(matches!(code(&o), 0 | 3), "{name}: {}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    // Every stored report matches the gate report's JSON Schema.
+    let schema = crate::schemas::validator("gate-report.schema.json");
+    for report in reports(&root) {
+        crate::schemas::check(&schema, &report);
+    }
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&o)))
+}
+
+/// The stored gate reports under a root.
+fn reports(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(reports(&p));
+        } else if p.parent().is_some_and(|d| d.ends_with("reports")) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 fn result<'a>(r: &'a Report, name: &str, column: Option<&str>) -> &'a GateResult {
@@ -336,6 +355,26 @@ fn keyed_numbers_equal_duckdb() {
     assert_eq!(u.outcome, Outcome::Fail);
     assert!(u.message.contains("e.g. customer-"), "{}", u.message);
     assert!(!r.passed);
+
+    // The schema is not vacuous for these kinds: a keyed column result without its counts fails.
+    let schema = crate::schemas::validator("gate-report.schema.json");
+    let mut changed = 0;
+    for stored in reports(&cwd.join("lake-mixed")) {
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stored).unwrap()).unwrap();
+        assert!(schema.is_valid(&doc));
+        let before = changed;
+        for g in doc["gates"].as_array_mut().unwrap() {
+            if g["kind"] == "keyed" && g["column"] == "score" && g["outcome"] == "pass" {
+                g["change"].as_object_mut().unwrap().remove("moved");
+                changed += 1;
+            }
+        }
+        if changed > before {
+            assert!(!schema.is_valid(&doc));
+        }
+    }
+    assert!(changed > 0);
 }
 
 /// No overlap, all keys duplicated, a key column missing on one side, one row, an empty side, a
