@@ -1059,25 +1059,32 @@ fn compare(
 }
 
 /// How many passes the join needs under `limit`, and how many buckets each pass has.
-fn plan(req: &Request<'_>, layout: &Layout) -> (u64, usize) {
+/// How many passes the join needs under the limit, how many buckets each pass has, and whether the
+/// finite pairs go to disk (when holding them all would take more than half the limit).
+fn plan(req: &Request<'_>, layout: &Layout) -> (u64, usize, bool) {
     let (rows_c, rows_b) = (req.candidate.rows(), req.baseline.map_or(0, |b| b.rows()));
     let rows = rows_c + rows_b;
-    let long_guess: u64 = if layout.keys.iter().any(|k| *k == KeyKind::Bytes) {
+    let long_guess: u64 = if layout.keys.contains(&KeyKind::Bytes) {
         8
     } else {
         0
     } + 8 * layout.numeric.iter().filter(|n| !**n).count() as u64;
     let per_row = layout.stride as u64 * 8 * 5 / 4 + long_guess + 4;
-    let pairs = rows_c.min(rows_b) * 32 * layout.numeric.iter().filter(|n| **n).count() as u64;
-    let avail = req
-        .memory_limit
-        .saturating_sub(RESERVE)
-        .saturating_sub(pairs)
-        .max(1 << 20);
+    let numeric = layout.numeric.iter().filter(|n| **n).count() as u64;
+    let pairs = rows_c.min(rows_b) * 32 * numeric;
+    let usable = req.memory_limit.saturating_sub(RESERVE);
+    let spill = pairs > usable / 2;
+    // Spilled, a pass holds its own pairs until it ends; else all pairs stay to the end.
+    let (per_row, held) = if spill {
+        (per_row + 16 * numeric, 0)
+    } else {
+        (per_row, pairs)
+    };
+    let avail = usable.saturating_sub(held).max(1 << 20);
     let passes = (rows * per_row).div_ceil(avail).max(1);
     let per_pass = rows / passes;
     let buckets = (per_pass / 2048).max(1).next_power_of_two().min(1 << 16) as usize;
-    (passes, buckets)
+    (passes, buckets, spill)
 }
 
 /// Compares the candidate with the baseline on the key (or, without a baseline, counts the
@@ -1091,7 +1098,13 @@ pub async fn compare_tables(req: &Request<'_>) -> Result<Comparison> {
         sides.push(("baseline", s));
     }
     let layout = Arc::new(layout(req.key, req.columns, &sides)?);
-    let (passes, buckets) = plan(req, &layout);
+    let (passes, buckets, spill) = plan(req, &layout);
+    let mut spills: Vec<Option<Spill>> = Vec::new();
+    if spill {
+        for n in &layout.numeric {
+            spills.push(if *n { Some(Spill::new()?) } else { None });
+        }
+    }
     let mut total = Acc::new(&layout);
     let (mut rows_c, mut rows_b, mut nulls_c, mut nulls_b) = (0, 0, 0, 0);
     for pass in 0..passes {
@@ -1132,11 +1145,21 @@ pub async fn compare_tables(req: &Request<'_>) -> Result<Comparison> {
             .await
             .map_err(|e| Error::input(format!("comparing keys: {e}")))?;
         total.merge(acc);
+        // Beyond the limit, each pass's finite pairs go to disk.
+        for (col, sp) in total.cols.iter_mut().zip(spills.iter_mut()) {
+            if let (ColAcc::Num { finite, .. }, Some(sp)) = (col, sp) {
+                sp.push_pairs(finite)?;
+                *finite = Vec::new();
+            }
+        }
     }
+    let budget = (req.memory_limit.saturating_sub(RESERVE) / 32).max(1 << 12);
     // 4. Per numeric column: correlations, change.
     let mut columns = Vec::new();
     let cols = std::mem::take(&mut total.cols);
+    let mut spills = spills.into_iter();
     for (name, col) in req.columns.iter().zip(cols) {
+        let spilled = spills.next().flatten();
         columns.push(match col {
             ColAcc::Num {
                 pairs,
@@ -1145,11 +1168,23 @@ pub async fn compare_tables(req: &Request<'_>) -> Result<Comparison> {
                 missing,
                 finite,
             } => {
-                let finite_pairs = finite.len() as u64;
-                let (pearson, mean_abs_change, histogram) = moments(&finite);
-                let spearman = tokio::task::spawn_blocking(move || spearman(finite))
+                let (finite_pairs, pearson, mean_abs_change, histogram, spearman) = match spilled {
+                    None => {
+                        let n = finite.len() as u64;
+                        let (p, m, h) = moments(&finite);
+                        let s = tokio::task::spawn_blocking(move || spearman(finite))
+                            .await
+                            .map_err(|e| Error::input(format!("ranking: {e}")))?;
+                        (n, p, m, h, s)
+                    }
+                    Some(sp) => tokio::task::spawn_blocking(move || {
+                        let (p, m, h) = sp.moments()?;
+                        let s = spearman_spilled(&sp, budget)?;
+                        Ok::<_, Error>((sp.n, p, m, h, s))
+                    })
                     .await
-                    .map_err(|e| Error::input(format!("ranking: {e}")))?;
+                    .map_err(|e| Error::input(format!("ranking: {e}")))??,
+                };
                 ColumnChange::Numeric(NumericChange {
                     column: name.clone(),
                     pairs,
@@ -1249,43 +1284,62 @@ fn match_all(c: SideData, b: SideData, layout: &Layout, tol: Tolerance) -> Acc {
 }
 
 /// Pearson's correlation (two passes), the mean |c − b| and the histogram of c − b.
-fn moments(pairs: &[[f64; 2]]) -> (Option<f64>, Option<f64>, Option<ChangeHistogram>) {
-    if pairs.is_empty() {
-        return (None, None, None);
+type Moments = (Option<f64>, Option<f64>, Option<ChangeHistogram>);
+
+fn moments(pairs: &[[f64; 2]]) -> Moments {
+    let once = |f: &mut dyn FnMut(&[[f64; 2]])| {
+        f(pairs);
+        Ok(())
+    };
+    moments_by(pairs.len() as u64, once).unwrap_or((None, None, None))
+}
+
+/// [`moments`] over pairs read in chunks, twice (`scan` calls its argument with every chunk).
+fn moments_by(
+    count: u64,
+    mut scan: impl FnMut(&mut dyn FnMut(&[[f64; 2]])) -> Result<()>,
+) -> Result<Moments> {
+    if count == 0 {
+        return Ok((None, None, None));
     }
-    let n = pairs.len() as f64;
+    let n = count as f64;
     let (mut sb, mut sc, mut sabs) = (0.0, 0.0, 0.0);
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for [b, c] in pairs {
-        sb += b;
-        sc += c;
-        let d = c - b;
-        sabs += d.abs();
-        lo = lo.min(d);
-        hi = hi.max(d);
-    }
+    scan(&mut |pairs| {
+        for [b, c] in pairs {
+            sb += b;
+            sc += c;
+            let d = c - b;
+            sabs += d.abs();
+            lo = lo.min(d);
+            hi = hi.max(d);
+        }
+    })?;
     let (mb, mc) = (sb / n, sc / n);
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for [b, c] in pairs {
-        let (x, y) = (b - mb, c - mc);
-        sxy += x * y;
-        sxx += x * x;
-        syy += y * y;
-    }
+    let flat = lo == hi || !(hi - lo).is_finite();
+    let w = (hi - lo) / BINS as f64;
+    let mut counts = vec![0u64; BINS];
+    scan(&mut |pairs| {
+        for [b, c] in pairs {
+            let (x, y) = (b - mb, c - mc);
+            sxy += x * y;
+            sxx += x * x;
+            syy += y * y;
+            if !flat {
+                let i = (((c - b) - lo) / w) as usize;
+                counts[i.min(BINS - 1)] += 1;
+            }
+        }
+    })?;
     let pearson =
         (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0));
-    let histogram = if lo == hi || !(hi - lo).is_finite() {
+    let histogram = if flat {
         ChangeHistogram {
             edges: vec![lo, hi],
-            counts: vec![pairs.len() as u64],
+            counts: vec![count],
         }
     } else {
-        let w = (hi - lo) / BINS as f64;
-        let mut counts = vec![0u64; BINS];
-        for [b, c] in pairs {
-            let i = (((c - b) - lo) / w) as usize;
-            counts[i.min(BINS - 1)] += 1;
-        }
         ChangeHistogram {
             edges: (0..=BINS)
                 .map(|i| if i == BINS { hi } else { lo + w * i as f64 })
@@ -1293,7 +1347,7 @@ fn moments(pairs: &[[f64; 2]]) -> (Option<f64>, Option<f64>, Option<ChangeHistog
             counts,
         }
     };
-    (pearson, Some(sabs / n), Some(histogram))
+    Ok((pearson, Some(sabs / n), Some(histogram)))
 }
 
 /// An order-preserving u64 of a float (-0.0 folded into 0.0: they tie).
@@ -1352,41 +1406,260 @@ pub fn spearman(pairs: Vec<[f64; 2]>) -> Option<f64> {
     let mut recs = radix_by_first(recs);
     // Doubled average ranks: a tie run at sorted positions i..j (0-based) has ranks i+1..=j, whose
     // average doubled is i+1+j.
-    let ranks = |recs: &mut [[u64; 2]], mut each: Box<dyn FnMut(&mut [u64; 2], u64) + '_>| {
-        let mut sq: u128 = 0;
-        let mut i = 0;
-        while i < recs.len() {
-            let mut j = i + 1;
-            while j < recs.len() && recs[j][0] == recs[i][0] {
-                j += 1;
-            }
-            let r = (i + 1 + j) as u64;
-            sq += (j - i) as u128 * (r as u128) * (r as u128);
-            for rec in &mut recs[i..j] {
-                each(rec, r);
-            }
-            i = j;
-        }
-        sq
-    };
-    let sum_b2 = ranks(
-        &mut recs,
-        Box::new(|rec, r| *rec = [order_key(f64::from_bits(rec[1])), r]),
-    );
+    let sum_b2 = tie_ranks(&mut recs, 0, |rec, r| {
+        *rec = [order_key(f64::from_bits(rec[1])), r];
+    });
     let mut recs = radix_by_first(recs);
     let mut sum_bc: u128 = 0;
-    let sum_c2 = ranks(
-        &mut recs,
-        Box::new(|rec, r| sum_bc += rec[1] as u128 * r as u128),
-    );
+    let sum_c2 = tie_ranks(&mut recs, 0, |rec, r| sum_bc += rec[1] as u128 * r as u128);
+    rank_correlation(n, sum_b2, sum_bc, sum_c2)
+}
+
+/// Pearson's correlation of doubled ranks from their integer sums (the sum of each side's doubled
+/// ranks is n(n+1) whatever the ties).
+fn rank_correlation(n: u64, sum_b2: u128, sum_bc: u128, sum_c2: u128) -> Option<f64> {
     let n = n as i128;
-    let s = n * (n + 1); // the sum of doubled ranks
+    let s = n * (n + 1);
     let num = n * sum_bc as i128 - s * s;
     let (db, dc) = (n * sum_b2 as i128 - s * s, n * sum_c2 as i128 - s * s);
     if db <= 0 || dc <= 0 {
         return None;
     }
     Some((num as f64 / ((db as f64).sqrt() * (dc as f64).sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Two-word records in a temporary file (deleted when dropped): the finite pairs of one numeric
+/// column as f64 bits, when they do not fit the memory limit; or (candidate key, baseline rank)
+/// while ranking them.
+struct Spill {
+    file: std::fs::File,
+    n: u64,
+}
+
+fn spill_error(e: std::io::Error) -> Error {
+    Error::io(
+        "a spill file of the keyed comparison (in the temporary directory)",
+        e,
+    )
+}
+
+impl Spill {
+    fn new() -> Result<Spill> {
+        Ok(Spill {
+            file: tempfile::tempfile().map_err(spill_error)?,
+            n: 0,
+        })
+    }
+
+    fn push(&mut self, recs: &[[u64; 2]]) -> Result<()> {
+        use std::io::Write;
+        let mut buf = Vec::with_capacity(recs.len() * 16);
+        for r in recs {
+            buf.extend_from_slice(&r[0].to_le_bytes());
+            buf.extend_from_slice(&r[1].to_le_bytes());
+        }
+        (&self.file).write_all(&buf).map_err(spill_error)?;
+        self.n += recs.len() as u64;
+        Ok(())
+    }
+
+    fn push_pairs(&mut self, pairs: &[[f64; 2]]) -> Result<()> {
+        for chunk in pairs.chunks(1 << 16) {
+            let recs: Vec<[u64; 2]> = chunk
+                .iter()
+                .map(|[b, c]| [b.to_bits(), c.to_bits()])
+                .collect();
+            self.push(&recs)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every record, in chunks, in the order written.
+    fn scan(&self, mut f: impl FnMut(&[[u64; 2]])) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(0)).map_err(spill_error)?;
+        let mut left = self.n;
+        let mut buf = vec![0u8; 16 << 16];
+        let mut recs = Vec::with_capacity(1 << 16);
+        while left > 0 {
+            let k = left.min(1 << 16) as usize;
+            file.read_exact(&mut buf[..k * 16]).map_err(spill_error)?;
+            recs.clear();
+            for c in buf[..k * 16].chunks_exact(16) {
+                let w = |i: usize| {
+                    u64::from_le_bytes([
+                        c[i],
+                        c[i + 1],
+                        c[i + 2],
+                        c[i + 3],
+                        c[i + 4],
+                        c[i + 5],
+                        c[i + 6],
+                        c[i + 7],
+                    ])
+                };
+                recs.push([w(0), w(8)]);
+            }
+            f(&recs);
+            left -= k as u64;
+        }
+        file.seek(SeekFrom::End(0)).map_err(spill_error)?;
+        Ok(())
+    }
+
+    fn moments(&self) -> Result<Moments> {
+        moments_by(self.n, |f| {
+            self.scan(|recs| {
+                let pairs: Vec<[f64; 2]> = recs
+                    .iter()
+                    .map(|r| [f64::from_bits(r[0]), f64::from_bits(r[1])])
+                    .collect();
+                f(&pairs)
+            })
+        })
+    }
+
+    /// Key ranges `lo..=hi` in key order covering every record, each with at most `budget` records
+    /// or a single key, with their counts: histograms of ever finer key bits, one scan each.
+    fn ranges(&self, key: impl Fn(&[u64; 2]) -> u64, budget: u64) -> Result<Vec<(u64, u64, u64)>> {
+        const BITS: u32 = 16;
+        let mut out = Vec::new();
+        let mut stack = vec![(0u64, u64::MAX, self.n)];
+        while let Some((lo, hi, count)) = stack.pop() {
+            if count <= budget || lo == hi {
+                out.push((lo, hi, count));
+                continue;
+            }
+            let shift = (64 - (hi - lo).leading_zeros()).saturating_sub(BITS);
+            let mut counts: std::collections::BTreeMap<u64, u64> = Default::default();
+            self.scan(|recs| {
+                for r in recs {
+                    let k = key(r);
+                    if k >= lo && k <= hi {
+                        *counts.entry((k - lo) >> shift).or_default() += 1;
+                    }
+                }
+            })?;
+            let mut merged: Vec<(u64, u64, u64)> = Vec::new();
+            for (sub, n) in counts {
+                let a = lo + (sub << shift);
+                let b = a.saturating_add((1u64 << shift) - 1).min(hi);
+                match merged.last_mut() {
+                    Some(m) if m.2 + n <= budget => {
+                        m.1 = b;
+                        m.2 += n;
+                    }
+                    _ => merged.push((a, b, n)),
+                }
+            }
+            // Popped last-first: pushed in reverse, they come out in key order.
+            stack.extend(merged.into_iter().rev());
+        }
+        Ok(out)
+    }
+}
+
+/// [`spearman`] over spilled pairs, holding at most `budget` records (and as many for the sort) at
+/// once: the pairs are ranked by the baseline value one key range at a time (ranges in key order,
+/// so a range's ranks start after the counts of the ranges before it), written out as (candidate
+/// key, baseline rank), then ranked by the candidate value the same way while the rank products
+/// are summed. A tie run is one key, so it never spans two ranges; a run longer than the budget
+/// is a range of its own and is never held.
+fn spearman_spilled(p: &Spill, budget: u64) -> Result<Option<f64>> {
+    let n = p.n;
+    if n < 2 {
+        return Ok(None);
+    }
+    let kb = |r: &[u64; 2]| order_key(f64::from_bits(r[0]));
+    let mut q = Spill::new()?;
+    let (mut offset, mut sum_b2) = (0u64, 0u128);
+    for (lo, hi, count) in p.ranges(kb, budget)? {
+        if lo == hi {
+            let r = 2 * offset + count + 1;
+            sum_b2 += count as u128 * r as u128 * r as u128;
+            let mut out: Vec<[u64; 2]> = Vec::new();
+            let mut res = Ok(());
+            p.scan(|recs| {
+                for x in recs {
+                    if kb(x) == lo {
+                        out.push([order_key(f64::from_bits(x[1])), r]);
+                    }
+                }
+                if out.len() >= 1 << 16 && res.is_ok() {
+                    res = q.push(&out);
+                    out.clear();
+                }
+            })?;
+            res?;
+            q.push(&out)?;
+        } else {
+            let mut recs = Vec::with_capacity(count as usize);
+            p.scan(|chunk| {
+                for x in chunk {
+                    let k = kb(x);
+                    if k >= lo && k <= hi {
+                        recs.push([k, x[1]]);
+                    }
+                }
+            })?;
+            let mut recs = radix_by_first(recs);
+            sum_b2 += tie_ranks(&mut recs, offset, |rec, r| {
+                *rec = [order_key(f64::from_bits(rec[1])), r];
+            });
+            q.push(&recs)?;
+        }
+        offset += count;
+    }
+    let (mut offset, mut sum_c2, mut sum_bc) = (0u64, 0u128, 0u128);
+    for (lo, hi, count) in q.ranges(|r| r[0], budget)? {
+        if lo == hi {
+            let r = 2 * offset + count + 1;
+            sum_c2 += count as u128 * r as u128 * r as u128;
+            q.scan(|recs| {
+                for x in recs {
+                    if x[0] == lo {
+                        sum_bc += x[1] as u128 * r as u128;
+                    }
+                }
+            })?;
+        } else {
+            let mut recs = Vec::with_capacity(count as usize);
+            q.scan(|chunk| {
+                for x in chunk {
+                    if x[0] >= lo && x[0] <= hi {
+                        recs.push(*x);
+                    }
+                }
+            })?;
+            let mut recs = radix_by_first(recs);
+            sum_c2 += tie_ranks(&mut recs, offset, |rec, r| {
+                sum_bc += rec[1] as u128 * r as u128;
+            });
+        }
+        offset += count;
+    }
+    Ok(rank_correlation(n, sum_b2, sum_bc, sum_c2))
+}
+
+/// Walks records sorted by their first word and calls `each(record, doubled average rank)`, the
+/// ranks starting after `offset` records; returns the sum of the squared doubled ranks.
+fn tie_ranks(recs: &mut [[u64; 2]], offset: u64, mut each: impl FnMut(&mut [u64; 2], u64)) -> u128 {
+    let mut sq: u128 = 0;
+    let mut i = 0;
+    while i < recs.len() {
+        let mut j = i + 1;
+        while j < recs.len() && recs[j][0] == recs[i][0] {
+            j += 1;
+        }
+        let r = 2 * offset + (i + 1 + j) as u64;
+        sq += (j - i) as u128 * r as u128 * r as u128;
+        for rec in &mut recs[i..j] {
+            each(rec, r);
+        }
+        i = j;
+    }
+    sq
 }
 
 #[cfg(test)]
@@ -1446,6 +1719,43 @@ mod tests {
         );
         let r = spearman(vec![[1.0, 2.0], [2.0, 3.0], [3.0, 1.0]]).unwrap();
         assert!((r + 0.5).abs() < 1e-15, "{r}");
+    }
+
+    #[test]
+    fn spilled_spearman_and_moments_equal_in_memory() {
+        let mut rng = crate::synth::Rng::new(11);
+        let p: Vec<[f64; 2]> = (0..12_000)
+            .map(|i| {
+                let b = if i % 4 == 0 {
+                    0.5
+                } else {
+                    (rng.below(300) as f64) / 3.0
+                };
+                let c = if i % 3 == 0 {
+                    b
+                } else {
+                    rng.uniform() * 100.0 - (i % 2) as f64 * 0.0
+                };
+                [b, c]
+            })
+            .collect();
+        let mut sp = Spill::new().unwrap();
+        sp.push_pairs(&p[..5_000]).unwrap();
+        sp.push_pairs(&p[5_000..]).unwrap();
+        let want = spearman(p.clone()).unwrap();
+        // Budgets that force many ranges, refinement, and a tie run (0.5, a quarter of the
+        // pairs) larger than the budget.
+        for budget in [700, 1 << 20] {
+            let got = spearman_spilled(&sp, budget).unwrap().unwrap();
+            assert!(
+                (got - want).abs() < 1e-12,
+                "budget {budget}: {got} vs {want}"
+            );
+        }
+        let (a, b) = (moments(&p), sp.moments().unwrap());
+        assert!((a.0.unwrap() - b.0.unwrap()).abs() < 1e-12);
+        assert!((a.1.unwrap() - b.1.unwrap()).abs() < 1e-12);
+        assert_eq!(a.2, b.2);
     }
 
     #[test]
