@@ -114,11 +114,11 @@ pub struct Keyed {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct KeyedFacts {
     pub observed: Option<KeyedObserved>,
-    pub threshold: Option<Keyed>,
+    pub threshold: Option<Box<Keyed>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keys: Option<Keys>,
+    pub keys: Option<Box<Keys>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change: Option<ColumnChange>,
+    pub change: Option<Box<ColumnChange>>,
     /// Scans of each side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passes: Option<u32>,
@@ -179,7 +179,7 @@ impl Gate for Keyed {
     }
 
     fn strip_charts(f: &mut KeyedFacts) {
-        if let Some(ColumnChange::Numeric(n)) = &mut f.change {
+        if let Some(ColumnChange::Numeric(n)) = f.change.as_deref_mut() {
             n.histogram = None;
         }
     }
@@ -228,7 +228,7 @@ impl Keyed {
 
     async fn check(&self, spec: &GateSpec, probe: &Probe<'_>) -> Vec<GateResult> {
         let facts = KeyedFacts {
-            threshold: Some(self.clone()),
+            threshold: Some(Box::new(self.clone())),
             ..Default::default()
         };
         let result = |column: Option<&str>, facts: KeyedFacts| {
@@ -279,7 +279,7 @@ impl Keyed {
         let mut problems = Vec::new();
         crossed(&mut problems, "matched share", k.matched_share, self.min_matched_share, true);
         let msg = keys_message(k);
-        f.keys = Some(cmp.keys.clone());
+        f.keys = Some(Box::new(cmp.keys.clone()));
         out.push(verdict(result(None, f), problems, msg));
         for change in cmp.columns {
             let mut f = facts.clone();
@@ -322,7 +322,7 @@ impl Keyed {
                 }
             }
             let column = change.column().to_string();
-            f.change = Some(change);
+            f.change = Some(Box::new(change));
             out.push(verdict(result(Some(&column), f), problems, msg));
         }
         out

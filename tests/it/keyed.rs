@@ -300,7 +300,7 @@ fn keyed_numbers_equal_duckdb() {
     );
 
     let score = result(&r, "same_customers", Some("score"));
-    let Some(ColumnChange::Numeric(s)) = &keyed(score).change else {
+    let Some(ColumnChange::Numeric(s)) = keyed(score).change.as_deref() else {
         panic!("{score:?}")
     };
     assert_eq!(s.pairs, n("compared"));
@@ -340,7 +340,7 @@ fn keyed_numbers_equal_duckdb() {
     assert_eq!(h.edges.len(), h.counts.len() + 1);
 
     let seg = result(&r, "same_customers", Some("segment"));
-    let Some(ColumnChange::Categorical(g)) = &keyed(seg).change else {
+    let Some(ColumnChange::Categorical(g)) = keyed(seg).change.as_deref() else {
         panic!("{seg:?}")
     };
     assert_eq!((g.pairs, g.changed), (n("compared"), n("changed")));
