@@ -708,8 +708,9 @@ enum ColAcc {
         moved: u64,
         unchanged: u64,
         missing: Missing,
-        /// (baseline, candidate), both finite.
-        finite: Vec<[f64; 2]>,
+        /// (baseline, candidate), both finite: one chunk per thread and pass (never copied
+        /// into one vector: that would hold them twice).
+        finite: Vec<Vec<[f64; 2]>>,
     },
     Cat {
         pairs: u64,
@@ -745,7 +746,7 @@ impl Acc {
                             moved: 0,
                             unchanged: 0,
                             missing: Missing::default(),
-                            finite: Vec::new(),
+                            finite: vec![Vec::new()],
                         }
                     } else {
                         ColAcc::Cat {
@@ -807,11 +808,7 @@ impl Acc {
                     missing.value_to_nan += x.value_to_nan;
                     missing.null_to_nan += x.null_to_nan;
                     missing.nan_to_null += x.nan_to_null;
-                    if finite.is_empty() {
-                        *finite = f2;
-                    } else {
-                        finite.extend_from_slice(&f2);
-                    }
+                    finite.extend(f2.into_iter().filter(|c| !c.is_empty()));
                 }
                 (
                     ColAcc::Cat {
@@ -996,8 +993,11 @@ fn compare(
                         } else if tol.moved(vb, vc) {
                             *moved += 1;
                         }
-                        if vb.is_finite() && vc.is_finite() {
-                            finite.push([vb, vc]);
+                        if vb.is_finite()
+                            && vc.is_finite()
+                            && let Some(chunk) = finite.last_mut()
+                        {
+                            chunk.push([vb, vc]);
                         }
                     }
                     (0, 0) => {
@@ -1148,8 +1148,10 @@ pub async fn compare_tables(req: &Request<'_>) -> Result<Comparison> {
         // Beyond the limit, each pass's finite pairs go to disk.
         for (col, sp) in total.cols.iter_mut().zip(spills.iter_mut()) {
             if let (ColAcc::Num { finite, .. }, Some(sp)) = (col, sp) {
-                sp.push_pairs(finite)?;
-                *finite = Vec::new();
+                for chunk in finite.iter() {
+                    sp.push_pairs(chunk)?;
+                }
+                *finite = vec![Vec::new()];
             }
         }
     }
@@ -1170,9 +1172,12 @@ pub async fn compare_tables(req: &Request<'_>) -> Result<Comparison> {
             } => {
                 let (finite_pairs, pearson, mean_abs_change, histogram, spearman) = match spilled {
                     None => {
-                        let n = finite.len() as u64;
-                        let (p, m, h) = moments(&finite);
-                        let s = tokio::task::spawn_blocking(move || spearman(finite))
+                        let n = finite.iter().map(|c| c.len() as u64).sum();
+                        let (p, m, h) = moments_by(n, |f| {
+                            finite.iter().for_each(|c| f(c));
+                            Ok(())
+                        })?;
+                        let s = tokio::task::spawn_blocking(move || spearman_chunks(finite))
                             .await
                             .map_err(|e| Error::input(format!("ranking: {e}")))?;
                         (n, p, m, h, s)
@@ -1264,6 +1269,16 @@ fn match_all(c: SideData, b: SideData, layout: &Layout, tol: Tolerance) -> Acc {
             .map(|part| {
                 s.spawn(move || {
                     let mut acc = Acc::new(layout);
+                    // At most one pair per candidate record: reserved, so no doubling slack.
+                    let cap: usize = part
+                        .iter()
+                        .map(|(bc, bb)| bc.len().min(bb.len()) / layout.stride)
+                        .sum();
+                    for col in &mut acc.cols {
+                        if let ColAcc::Num { finite, .. } = col {
+                            finite[0].reserve_exact(cap);
+                        }
+                    }
                     for (bc, bb) in part.iter_mut() {
                         match_bucket(bc, bb, arena_c, arena_b, layout, tol, &mut acc);
                         // Free as we go: the pairs kept for step 4 grow meanwhile.
@@ -1286,6 +1301,7 @@ fn match_all(c: SideData, b: SideData, layout: &Layout, tol: Tolerance) -> Acc {
 /// Pearson's correlation (two passes), the mean |c − b| and the histogram of c − b.
 type Moments = (Option<f64>, Option<f64>, Option<ChangeHistogram>);
 
+#[cfg(test)]
 fn moments(pairs: &[[f64; 2]]) -> Moments {
     let once = |f: &mut dyn FnMut(&[[f64; 2]])| {
         f(pairs);
@@ -1395,14 +1411,19 @@ fn radix_by_first(mut v: Vec<[u64; 2]>) -> Vec<[u64; 2]> {
 
 /// Spearman's rank correlation of (baseline, candidate) pairs, average ranks for ties, exactly.
 pub fn spearman(pairs: Vec<[f64; 2]>) -> Option<f64> {
-    let n = pairs.len() as u64;
+    spearman_chunks(vec![pairs])
+}
+
+/// [`spearman`] over pairs in chunks, each chunk freed as soon as it is converted.
+fn spearman_chunks(chunks: Vec<Vec<[f64; 2]>>) -> Option<f64> {
+    let n: u64 = chunks.iter().map(|c| c.len() as u64).sum();
     if n < 2 {
         return None;
     }
-    let recs: Vec<[u64; 2]> = pairs
-        .into_iter()
-        .map(|[b, c]| [order_key(b), c.to_bits()])
-        .collect();
+    let mut recs: Vec<[u64; 2]> = Vec::with_capacity(n as usize);
+    for chunk in chunks {
+        recs.extend(chunk.iter().map(|[b, c]| [order_key(*b), c.to_bits()]));
+    }
     let mut recs = radix_by_first(recs);
     // Doubled average ranks: a tie run at sorted positions i..j (0-based) has ranks i+1..=j, whose
     // average doubled is i+1+j.
