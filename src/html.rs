@@ -90,6 +90,7 @@ fn page(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
     drift(out, &gates)?;
     null_rates(out, &gates)?;
     category_mix(out, &gates)?;
+    keyed_change(out, &gates)?;
     schema(out, &gates)?;
     footer(out, report, ctx)?;
     writeln!(out, "</main>\n</body>\n</html>")
@@ -1244,6 +1245,155 @@ fn shares_card(out: &mut String, g: &Value) -> fmt::Result {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5b. Per-key change of keyed gates: the histogram of candidate - baseline over the compared keys,
+// with the tolerance band (i13-keyed's block).
+
+fn keyed_change(out: &mut String, gates: &[&Value]) -> fmt::Result {
+    let cards: Vec<&Value> = of_kind(gates, "keyed")
+        .into_iter()
+        .filter(|g| {
+            g.get("change")
+                .and_then(|c| c.get("histogram"))
+                .is_some_and(Value::is_object)
+        })
+        .collect();
+    if cards.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<section id=\"keyed\">\n<h2>Per-key change</h2>\n<p class=\"note\">Each chart counts \
+         the keys on one row of each side by candidate &minus; baseline; the shaded band is within \
+         the tolerance (not moved).</p>\n<div class=\"charts\">"
+    )?;
+    for g in cards {
+        change_card(out, g)?;
+    }
+    writeln!(out, "</div>\n</section>")
+}
+
+fn change_card(out: &mut String, g: &Value) -> fmt::Result {
+    const W: f64 = 540.0;
+    const H: f64 = 220.0;
+    let (left, right, top, bottom) = (50.0, W - 16.0, 14.0, H - 40.0);
+    let h = g
+        .get("change")
+        .and_then(|c| c.get("histogram"))
+        .unwrap_or(&Value::Null);
+    let nums = |k: &str| -> Vec<f64> {
+        h.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (edges, counts) = (nums("edges"), nums("counts"));
+    let status = Status::of(g);
+    write!(
+        out,
+        "<figure class=\"card {}\">\n<figcaption>",
+        status.class()
+    )?;
+    badge(out, status)?;
+    writeln!(out, " <strong>{}</strong></figcaption>", Esc(&label(g)))?;
+    if let Some(m) = text(g, "message") {
+        writeln!(out, "<p class=\"stats\">{}</p>", Esc(m))?;
+    }
+    let finite = edges.iter().all(|x| x.is_finite());
+    if edges.len() != counts.len() + 1 || counts.is_empty() || !finite {
+        return writeln!(out, "<p class=\"note\">No change to draw.</p>\n</figure>");
+    }
+    let (lo, hi) = (edges[0], edges[edges.len() - 1]);
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.5, hi + 0.5)
+    };
+    let most = counts.iter().cloned().fold(0.0, f64::max).max(1.0);
+    let sx = Scale {
+        d0: lo,
+        d1: hi,
+        r0: left,
+        r1: right,
+    };
+    let sy = Scale {
+        d0: 0.0,
+        d1: most,
+        r0: bottom,
+        r1: top,
+    };
+    writeln!(
+        out,
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
+         aria-label=\"Histogram of per-key change of {}\">",
+        Esc(text(g, "column").unwrap_or("value"))
+    )?;
+    let tol = num(g.get("threshold").unwrap_or(&Value::Null), "tolerance").unwrap_or(0.0);
+    if tol > 0.0 && tol.is_finite() {
+        let (a, b) = (sx.at((-tol).max(lo)), sx.at(tol.min(hi)));
+        if b > a {
+            writeln!(
+                out,
+                "<rect x=\"{a:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{:.1}\" \
+                 fill=\"#e5e7eb\"><title>within tolerance {}</title></rect>",
+                b - a,
+                bottom - top,
+                Esc(&fmt_num(tol))
+            )?;
+        }
+    }
+    if edges.len() == 2 {
+        // One value of change for every key: a single bar.
+        let (x, y) = ((left + right) / 2.0 - 10.0, sy.at(counts[0]));
+        writeln!(
+            out,
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"20\" height=\"{:.1}\" fill=\"var(--cand)\">\
+             <title>{}: {}</title></rect>",
+            bottom - y,
+            Esc(&fmt_num(edges[0])),
+            Esc(&fmt_num(counts[0]))
+        )?;
+    } else {
+        for (i, c) in counts.iter().enumerate() {
+            let (x0, x1, y) = (sx.at(edges[i]), sx.at(edges[i + 1]), sy.at(*c));
+            writeln!(
+                out,
+                "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" \
+                 fill=\"var(--cand)\"><title>[{}, {}): {}</title></rect>",
+                (x1 - x0 - 0.5).max(0.5),
+                bottom - y,
+                Esc(&fmt_num(edges[i])),
+                Esc(&fmt_num(edges[i + 1])),
+                Esc(&fmt_num(*c))
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "<line class=\"grid\" x1=\"{left}\" x2=\"{right}\" y1=\"{bottom}\" y2=\"{bottom}\"/>"
+    )?;
+    for t in ticks(lo, hi, 5.0) {
+        writeln!(
+            out,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            sx.at(t),
+            bottom + 16.0,
+            Esc(&fmt_num(t))
+        )?;
+    }
+    writeln!(
+        out,
+        "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+         <text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">candidate &minus; baseline</text>",
+        left - 6.0,
+        top + 8.0,
+        Esc(&fmt_num(most)),
+        (left + right) / 2.0,
+        H - 6.0
+    )?;
+    writeln!(out, "</svg>\n</figure>")
+}
+
+// ---------------------------------------------------------------------------------------------
 // 6. Schema diff.
 
 fn schema(out: &mut String, gates: &[&Value]) -> fmt::Result {
@@ -1741,6 +1891,27 @@ mod tests {
         let html = render(&report(vec![g], true));
         assert!(html.contains("1.00%") && html.contains("2.00%") && html.contains("+1.00 pp"));
         assert!(html.contains("2 of 100"));
+    }
+
+    #[test]
+    fn keyed_change_is_a_histogram_with_the_tolerance_band() {
+        let g = json!({"name": "same", "kind": "keyed", "column": "score", "severity": "fail",
+            "outcome": "fail", "passed": false, "message": "4.00% of 100 keys moved",
+            "threshold": {"key": ["id"], "tolerance": 0.2},
+            "change": {"type": "numeric", "histogram": {"edges": [-1.0, 0.0, 1.0], "counts": [3, 97]}}});
+        let html = render(&report(vec![g], false));
+        assert!(html.contains("Per-key change"), "{html}");
+        assert!(html.contains("[0, 1): 97"), "{html}");
+        assert!(html.contains("within tolerance 0.2"), "{html}");
+        for odd in [
+            json!({"kind": "keyed", "change": {"histogram": {"edges": [1.0], "counts": [1, 2]}}}),
+            json!({"kind": "keyed", "change": {"histogram": {"edges": [2.0, 2.0], "counts": [5]}}}),
+            json!({"kind": "keyed", "change": {"histogram": {"edges": ["x", null], "counts": []}}}),
+            json!({"kind": "keyed", "change": {"histogram": {}}}),
+        ] {
+            let html = render(&report(vec![odd], true));
+            assert!(html.contains("Per-key change"));
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod delta;
 mod edges;
 mod gates;
 mod golden;
+mod keyed;
 mod ks_fixtures;
 mod lifecycle;
 mod operators;
