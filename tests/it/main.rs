@@ -1,6 +1,7 @@
 //! One integration binary: the conformance suite on every store, the real binary on a local root,
 //! and the on-store files against their JSON Schemas.
 
+mod breakage;
 mod cli;
 mod cli_ux;
 mod cloud;
