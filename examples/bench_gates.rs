@@ -136,26 +136,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ks: serde_json::Map<String, serde_json::Value> = report
                 .gates
                 .iter()
-                .filter(|g| g.kind == "ks")
+                .filter(|g| g.kind() == "ks")
                 .map(|g| {
                     (
                         g.column.clone().unwrap_or_default(),
-                        g.details["statistic"].clone(),
+                        g.details()["statistic"].clone(),
                     )
                 })
                 .collect();
             let nulls: serde_json::Map<String, serde_json::Value> = report
                 .gates
                 .iter()
-                .filter(|g| g.kind == "null_rate")
+                .filter(|g| g.kind() == "null_rate")
                 .map(|g| {
                     let c = g.column.clone().unwrap_or_default();
                     (
                         c,
                         json!([
-                            g.details["baseline_null_count"],
-                            g.details["null_count"],
-                            g.details["null_count_source"]
+                            g.details()["baseline_null_count"],
+                            g.details()["null_count"],
+                            g.details()["null_count_source"]
                         ]),
                     )
                 })

@@ -37,6 +37,7 @@ pub mod progress;
 pub mod refs;
 pub mod rules;
 pub mod source;
+pub mod stats;
 pub mod store;
 pub mod synth;
 pub mod table;

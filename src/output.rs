@@ -115,8 +115,8 @@ pub fn gates(results: &[GateResult], all: bool) -> String {
                 verdict.to_string(),
                 g.name.clone(),
                 g.column.clone().unwrap_or_else(|| "-".into()),
-                short(&g.observed),
-                short(&g.threshold),
+                short(&g.observed()),
+                short(&g.threshold()),
                 g.message.clone(),
             ]
         })

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::gates::{KINDS, Kind, Ks, NullRate, RowCount, SchemaGate};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -31,7 +32,7 @@ pub enum Severity {
     Warn,
 }
 
-/// One gate: a name, a severity and its kind's settings.
+/// One gate: a name, a severity, optional slicing and its kind's settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GateSpec {
     pub name: String,
@@ -39,121 +40,13 @@ pub struct GateSpec {
     /// Serialized flat: `{"name", "severity", "kind": "ks", "max_statistic": …}`, as in the TOML.
     #[serde(flatten)]
     pub kind: Kind,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Kind {
-    NullRate(NullRate),
-    Ks(Ks),
-    Distribution(Distribution),
-    Schema(SchemaGate),
-    RowCount(RowCount),
-    Sql(Sql),
-}
-
-impl Kind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Kind::NullRate(_) => "null_rate",
-            Kind::Ks(_) => "ks",
-            Kind::Distribution(_) => "distribution",
-            Kind::Schema(_) => "schema",
-            Kind::RowCount(_) => "row_count",
-            Kind::Sql(_) => "sql",
-        }
-    }
-}
-
-/// Null rate (nulls / rows, from Arrow validity) per column; NaN counted apart.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NullRate {
-    /// Columns to check; all when absent.
-    pub columns: Option<Vec<String>>,
-    /// Fail when the null rate is above this (0..1).
-    pub max_rate: Option<f64>,
-    /// Fail when the null rate rose by more than this many percentage points over the baseline.
-    pub max_increase_pp: Option<f64>,
-    /// Fail when the NaN rate of a float column is above this. With neither NaN threshold set,
-    /// NaN where the baseline had none fails.
-    pub max_nan_rate: Option<f64>,
-    pub max_nan_increase_pp: Option<f64>,
-}
-
-/// Two-sample Kolmogorov–Smirnov on numeric columns, over non-null, non-NaN values.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ks {
-    pub column: Option<String>,
-    /// Several columns; all numeric columns when neither `column` nor `columns` is given.
-    pub columns: Option<Vec<String>>,
-    /// Fail when D >= this.
-    pub max_statistic: Option<f64>,
-    /// Fail when p < this. With both thresholds, the gate fails only when both are crossed.
-    pub min_p_value: Option<f64>,
-}
-
-/// Category shares of a column against the baseline's.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Distribution {
-    pub column: String,
-    /// Fail when the largest absolute change of a category's share (L-infinity) is above this.
-    pub max_change: Option<f64>,
-    /// Fail when the population stability index is above this (0.1 watch, 0.25 act, by custom).
-    pub max_psi: Option<f64>,
-}
-
-/// Every consumer of the baseline can read the candidate (additive changes only).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SchemaGate {
-    /// Also allow int32->int64, float32->float64 and a larger decimal precision.
-    #[serde(default)]
-    pub widening: bool,
-}
-
-/// Row count against the baseline's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RowCount {
-    #[serde(default = "half")]
-    pub min_ratio: f64,
-    #[serde(default = "two")]
-    pub max_ratio: f64,
-    /// Zero rows pass.
-    #[serde(default)]
-    pub allow_empty: bool,
-}
-
-fn half() -> f64 {
-    0.5
-}
-fn two() -> f64 {
-    2.0
-}
-
-impl Default for RowCount {
-    fn default() -> Self {
-        RowCount {
-            min_ratio: 0.5,
-            max_ratio: 2.0,
-            allow_empty: false,
-        }
-    }
-}
-
-/// Any DataFusion SQL over `candidate` and `baseline` returning one value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Sql {
-    pub query: String,
-    /// The value must equal this (a boolean, number or string).
-    pub expect: Option<toml::Value>,
-    /// Or lie within [min, max].
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    /// Judge per slice: the rows holding each combination of these columns' values
+    /// ([`crate::gates::slice`]). Any kind takes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<String>,
+    /// Slices with fewer rows (on either side) are reported, not judged. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_slice_rows: Option<u64>,
 }
 
 /// The gates of one dataset, and where they came from.
@@ -177,10 +70,12 @@ impl Validations {
             name: name.into(),
             severity: Severity::Fail,
             kind,
+            by: Vec::new(),
+            min_slice_rows: None,
         };
         Validations {
             gates: vec![
-                gate("schema", Kind::Schema(SchemaGate::default())),
+                gate("schema", Kind::SchemaGate(SchemaGate::default())),
                 gate(
                     "null_rate",
                     Kind::NullRate(NullRate {
@@ -317,55 +212,61 @@ fn parse_gate(value: &toml::Value, index: usize, file: &str) -> Result<GateSpec>
             )));
         }
     };
+    let by = match table.remove("by") {
+        None => Vec::new(),
+        Some(toml::Value::String(c)) => vec![c],
+        Some(toml::Value::Array(a)) => a
+            .into_iter()
+            .map(|v| match v {
+                toml::Value::String(c) => Ok(c),
+                _ => Err(Error::input(format!(
+                    "validations {file}: gate {name:?}: `by` must be column names"
+                ))),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        Some(_) => {
+            return Err(Error::input(format!(
+                "validations {file}: gate {name:?}: `by` must be a list of column names"
+            )));
+        }
+    };
+    let min_slice_rows = match table.remove("min_slice_rows") {
+        None => None,
+        Some(toml::Value::Integer(n)) if n >= 0 => Some(n as u64),
+        Some(_) => {
+            return Err(Error::input(format!(
+                "validations {file}: gate {name:?}: `min_slice_rows` must be a whole number of rows"
+            )));
+        }
+    };
+    if min_slice_rows.is_some() && by.is_empty() {
+        return Err(Error::input(format!(
+            "validations {file}: gate {name:?}: min_slice_rows without `by` (which columns slice the rows?)"
+        )));
+    }
     let bad = |e: toml::de::Error| {
         Error::input(format!(
             "validations {file}: gate {name:?} ({kind}): {}",
             e.message()
         ))
     };
-    let v = toml::Value::Table(table);
-    let kind = match kind.as_str() {
-        "null_rate" => Kind::NullRate(v.try_into().map_err(bad)?),
-        "ks" => Kind::Ks(v.try_into().map_err(bad)?),
-        "distribution" => Kind::Distribution(v.try_into().map_err(bad)?),
-        "schema" => Kind::Schema(v.try_into().map_err(bad)?),
-        "row_count" => Kind::RowCount(v.try_into().map_err(bad)?),
-        "sql" => Kind::Sql(v.try_into().map_err(bad)?),
-        other => {
+    let kind = match Kind::parse(&kind, toml::Value::Table(table)) {
+        Some(k) => k.map_err(bad)?,
+        None => {
             return Err(Error::input(format!(
-                "validations {file}: gate {name:?}: unknown kind {other:?} (null_rate, ks, distribution, schema, row_count, sql)"
+                "validations {file}: gate {name:?}: unknown kind {kind:?} ({})",
+                KINDS.join(", ")
             )));
         }
     };
-    if let Kind::Distribution(d) = &kind
-        && d.max_change.is_none()
-        && d.max_psi.is_none()
-    {
-        return Err(Error::input(format!(
-            "validations {file}: gate {name:?}: set max_change or max_psi"
-        )));
-    }
-    if let Kind::Sql(s) = &kind
-        && s.expect.is_none()
-        && s.min.is_none()
-        && s.max.is_none()
-    {
-        return Err(Error::input(format!(
-            "validations {file}: gate {name:?}: set expect, or min and/or max"
-        )));
-    }
-    if let Kind::Ks(k) = &kind
-        && k.max_statistic.is_none()
-        && k.min_p_value.is_none()
-    {
-        return Err(Error::input(format!(
-            "validations {file}: gate {name:?}: set max_statistic and/or min_p_value"
-        )));
-    }
+    kind.check_config()
+        .map_err(|e| Error::input(format!("validations {file}: gate {name:?}: {e}")))?;
     Ok(GateSpec {
         name,
         severity,
         kind,
+        by,
+        min_slice_rows,
     })
 }
 

@@ -9,13 +9,87 @@ use std::collections::BTreeMap;
 
 use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Int64Type};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::gates::GateSpec;
-use crate::gates::config::Distribution;
-use crate::gates::report::{GateResult, Outcome};
-use crate::gates::run::{Probe, Side, error_result, quote};
+use crate::gates::probe::quote;
+use crate::gates::run::error_result;
+use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe, Side};
+
+/// Category shares of a column against the baseline's.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Distribution {
+    pub column: String,
+    /// Fail when the largest absolute change of a category's share (L-infinity) is above this.
+    pub max_change: Option<f64>,
+    /// Fail when the population stability index is above this (0.1 watch, 0.25 act, by custom).
+    pub max_psi: Option<f64>,
+}
+
+/// The distribution gate's report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DistributionFacts {
+    pub observed: Option<DistributionObserved>,
+    pub threshold: Option<DistributionThreshold>,
+    #[serde(flatten)]
+    pub shift: Option<Shift>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DistributionObserved {
+    pub max_change: f64,
+    pub psi: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DistributionThreshold {
+    pub max_change: Option<f64>,
+    pub max_psi: Option<f64>,
+}
+
+/// How the category shares moved.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Shift {
+    pub max_change: f64,
+    pub psi: f64,
+    /// The category whose share moved most.
+    pub most_changed: String,
+    pub new_categories: Vec<String>,
+    pub vanished_categories: Vec<String>,
+    /// Shares of non-null values per category (charts only: dropped from `--json` unless asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<BTreeMap<String, f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_shares: Option<BTreeMap<String, f64>>,
+}
+
+impl Gate for Distribution {
+    const KIND: &'static str = "distribution";
+    type Facts = DistributionFacts;
+
+    fn check_config(&self) -> std::result::Result<(), String> {
+        if self.max_change.is_none() && self.max_psi.is_none() {
+            return Err("set max_change or max_psi".into());
+        }
+        Ok(())
+    }
+
+    async fn evaluate(&self, spec: &GateSpec, probe: &Probe<'_>) -> Vec<GateResult> {
+        check(spec, self, probe).await
+    }
+
+    fn strip_charts(f: &mut DistributionFacts) {
+        if let Some(s) = &mut f.shift {
+            s.shares = None;
+            s.baseline_shares = None;
+        }
+    }
+
+    fn badness(f: &DistributionFacts) -> Option<f64> {
+        f.observed.as_ref().map(|o| o.psi)
+    }
+}
 
 const FLOOR: f64 = 1e-4;
 
@@ -42,7 +116,7 @@ async fn shares(probe: &Probe<'_>, side: Side, column: &str) -> Result<BTreeMap<
     Ok(counts)
 }
 
-pub(crate) async fn check(spec: &GateSpec, g: &Distribution, probe: &Probe<'_>) -> Vec<GateResult> {
+async fn check(spec: &GateSpec, g: &Distribution, probe: &Probe<'_>) -> Vec<GateResult> {
     let c = g.column.as_str();
     if probe.schema(Side::Candidate).field_with_name(c).is_err() {
         return vec![error_result(
@@ -51,8 +125,14 @@ pub(crate) async fn check(spec: &GateSpec, g: &Distribution, probe: &Probe<'_>) 
             format!("no column {c:?} in the candidate"),
         )];
     }
-    let r = GateResult::new(&spec.name, "distribution", Some(c), spec.severity)
-        .threshold(json!({"max_change": g.max_change, "max_psi": g.max_psi}));
+    let mut facts = DistributionFacts {
+        threshold: Some(DistributionThreshold {
+            max_change: g.max_change,
+            max_psi: g.max_psi,
+        }),
+        ..Default::default()
+    };
+    let r = GateResult::new(&spec.name, Some(c), spec.severity, facts.clone());
     if !probe.has_baseline() {
         return vec![r.outcome(Outcome::Skipped, "no baseline: first publish")];
     }
@@ -84,15 +164,20 @@ pub(crate) async fn check(spec: &GateSpec, g: &Distribution, probe: &Probe<'_>) 
     }
     let new: Vec<&String> = cand.keys().filter(|k| !base.contains_key(*k)).collect();
     let vanished: Vec<&String> = base.keys().filter(|k| !cand.contains_key(*k)).collect();
-    let r = r
-        .observed(json!({"max_change": linf, "psi": psi}))
-        .detail("max_change", linf)
-        .detail("psi", psi)
-        .detail("most_changed", worst.clone())
-        .detail("new_categories", json!(new))
-        .detail("vanished_categories", json!(vanished))
-        .detail("shares", json!(cand))
-        .detail("baseline_shares", json!(base));
+    facts.observed = Some(DistributionObserved {
+        max_change: linf,
+        psi,
+    });
+    facts.shift = Some(Shift {
+        max_change: linf,
+        psi,
+        most_changed: worst.clone(),
+        new_categories: new.iter().map(|s| s.to_string()).collect(),
+        vanished_categories: vanished.iter().map(|s| s.to_string()).collect(),
+        shares: Some(cand.clone()),
+        baseline_shares: Some(base.clone()),
+    });
+    let r = GateResult::new(&spec.name, Some(c), spec.severity, facts);
     let mut problems = Vec::new();
     if g.max_change.is_some_and(|m| linf > m) {
         problems.push(format!(

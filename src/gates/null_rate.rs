@@ -1,13 +1,78 @@
 //! The null_rate gate: nulls / rows per column, from Arrow validity; NaN counted apart.
 
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use crate::gates::GateSpec;
-use crate::gates::config::NullRate;
-use crate::gates::report::{GateResult, Outcome};
-use crate::gates::run::{Probe, Side, error_result, is_float};
+use crate::gates::probe::is_float;
+use crate::gates::run::error_result;
+use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe, Side};
 
-pub(crate) async fn check(spec: &GateSpec, g: &NullRate, probe: &Probe<'_>) -> Vec<GateResult> {
+/// Null rate (nulls / rows, from Arrow validity) per column; NaN counted apart.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NullRate {
+    /// Columns to check; all when absent.
+    pub columns: Option<Vec<String>>,
+    /// Fail when the null rate is above this (0..1).
+    pub max_rate: Option<f64>,
+    /// Fail when the null rate rose by more than this many percentage points over the baseline.
+    pub max_increase_pp: Option<f64>,
+    /// Fail when the NaN rate of a float column is above this. With neither NaN threshold set,
+    /// NaN where the baseline had none fails.
+    pub max_nan_rate: Option<f64>,
+    pub max_nan_increase_pp: Option<f64>,
+}
+
+/// The null_rate gate's report: `observed` is the candidate's null rate.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NullRateFacts {
+    pub observed: Option<f64>,
+    pub threshold: Option<NullRateThreshold>,
+    #[serde(flatten)]
+    pub counts: Option<NullCounts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NullRateThreshold {
+    pub max_rate: Option<f64>,
+    pub max_increase_pp: Option<f64>,
+    pub max_nan_rate: Option<f64>,
+    pub max_nan_increase_pp: Option<f64>,
+}
+
+/// The counts behind a null rate, and how each was obtained (`footer` or `scan`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NullCounts {
+    pub null_count: u64,
+    pub rows: u64,
+    pub null_rate: f64,
+    pub null_count_source: String,
+    pub baseline_null_count: Option<u64>,
+    pub baseline_null_rate: Option<f64>,
+    pub baseline_null_count_source: Option<String>,
+    /// Float columns only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nan_count: Option<Option<u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_nan_count: Option<Option<u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nan_count_source: Option<String>,
+}
+
+impl Gate for NullRate {
+    const KIND: &'static str = "null_rate";
+    type Facts = NullRateFacts;
+
+    async fn evaluate(&self, spec: &GateSpec, probe: &Probe<'_>) -> Vec<GateResult> {
+        check(spec, self, probe).await
+    }
+
+    fn badness(f: &NullRateFacts) -> Option<f64> {
+        let c = f.counts.as_ref()?;
+        Some(c.null_rate - c.baseline_null_rate.unwrap_or(0.0))
+    }
+}
+
+async fn check(spec: &GateSpec, g: &NullRate, probe: &Probe<'_>) -> Vec<GateResult> {
     let cand_schema = probe.schema(Side::Candidate);
     let columns: Vec<String> = match &g.columns {
         Some(c) => c.clone(),
@@ -38,10 +103,12 @@ pub(crate) async fn check(spec: &GateSpec, g: &NullRate, probe: &Probe<'_>) -> V
         Ok(c) => c,
         Err(e) => return vec![error_result(spec, None, e)],
     };
-    let threshold = json!({
-        "max_rate": g.max_rate, "max_increase_pp": g.max_increase_pp,
-        "max_nan_rate": g.max_nan_rate, "max_nan_increase_pp": g.max_nan_increase_pp,
-    });
+    let threshold = NullRateThreshold {
+        max_rate: g.max_rate,
+        max_increase_pp: g.max_increase_pp,
+        max_nan_rate: g.max_nan_rate,
+        max_nan_increase_pp: g.max_nan_increase_pp,
+    };
     for c in &known {
         let cn = cand[c];
         let bn = base.get(c);
@@ -98,22 +165,28 @@ pub(crate) async fn check(spec: &GateSpec, g: &NullRate, probe: &Probe<'_>) -> V
                 }
             }
         }
-        let mut r = GateResult::new(&spec.name, "null_rate", Some(c), spec.severity)
-            .observed(cr)
-            .threshold(threshold.clone())
-            .detail("null_count", cn.nulls)
-            .detail("rows", cn.rows)
-            .detail("null_rate", cr)
-            .detail("null_count_source", cn.null_source)
-            .detail("baseline_null_count", bn.map(|b| b.nulls))
-            .detail("baseline_null_rate", br)
-            .detail("baseline_null_count_source", bn.map(|b| b.null_source));
-        if float {
-            r = r
-                .detail("nan_count", cnan)
-                .detail("baseline_nan_count", bnan)
-                .detail("nan_count_source", "scan");
-        }
+        let counts = NullCounts {
+            null_count: cn.nulls,
+            rows: cn.rows,
+            null_rate: cr,
+            null_count_source: cn.null_source.into(),
+            baseline_null_count: bn.map(|b| b.nulls),
+            baseline_null_rate: br,
+            baseline_null_count_source: bn.map(|b| b.null_source.into()),
+            nan_count: float.then_some(cnan),
+            baseline_nan_count: float.then_some(bnan),
+            nan_count_source: float.then(|| "scan".into()),
+        };
+        let r = GateResult::new(
+            &spec.name,
+            Some(c),
+            spec.severity,
+            NullRateFacts {
+                observed: Some(cr),
+                threshold: Some(threshold.clone()),
+                counts: Some(counts),
+            },
+        );
         let summary = match br {
             Some(br) => format!("{} (baseline {})", pct(cr), pct(br)),
             None => pct(cr),

@@ -1,10 +1,18 @@
 //! What gates found: one [`GateResult`] per gate and column, gathered in a [`Report`].
+//!
+//! A result's observations and thresholds are typed per kind ([`Facts`], declared by each kind's
+//! file) and serialized flat beside the common fields, so the JSON is
+//! `{"name", "kind", "column", "severity", "outcome", "passed", "observed", "threshold",
+//! "message", <the kind's other facts>}` as `schemas/gate-report.schema.json` describes; a sliced
+//! gate adds `slices`.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::gates::Severity;
+use crate::gates::{Facts, Severity};
 
 pub const FORMAT: &str = "lastgood.gate-report";
 pub const FORMAT_VERSION: u32 = 1;
@@ -23,37 +31,67 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateResult {
     pub name: String,
-    pub kind: String,
+    /// `kind`, `observed`, `threshold` and the kind's other facts.
+    #[serde(flatten)]
+    pub facts: Facts,
     pub column: Option<String>,
     pub severity: Severity,
     pub outcome: Outcome,
     /// False for a failure or an error, whatever the severity.
     pub passed: bool,
-    /// What was measured (a number, or an object for several numbers).
-    pub observed: Value,
-    /// The limits it was held to.
-    pub threshold: Value,
     /// One line for people.
     pub message: String,
-    /// Kind-specific facts: for ks `statistic`, `p_value`, `n_candidate`, `n_baseline`,
-    /// `location`, `method`; for null_rate the counts and how each was obtained.
+    /// A sliced gate (`by`): every slice's verdict, the worst first. The result's own outcome is
+    /// the worst judged slice's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<SliceResult>,
+}
+
+/// One slice of a sliced gate: the rows whose `by` columns hold these values, on both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SliceResult {
+    /// The `by` columns' values (as text; null for a null value: nulls are a slice of their own).
+    pub slice: BTreeMap<String, Option<String>>,
+    /// The slice's rows in the candidate and (when there is a baseline) in the baseline.
+    pub rows: u64,
+    pub baseline_rows: Option<u64>,
+    /// False when the slice is below `min_slice_rows`: reported, not judged.
+    pub judged: bool,
+    pub outcome: Outcome,
+    pub passed: bool,
+    pub message: String,
     #[serde(flatten)]
-    pub details: Map<String, Value>,
+    pub facts: Facts,
+}
+
+impl SliceResult {
+    /// `segment=a, region=null`.
+    pub fn label(&self) -> String {
+        self.slice
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("null")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl GateResult {
-    pub fn new(name: &str, kind: &str, column: Option<&str>, severity: Severity) -> Self {
+    /// A result of `facts` (the kind comes with them); passing until [`GateResult::outcome`].
+    pub fn new(
+        name: &str,
+        column: Option<&str>,
+        severity: Severity,
+        facts: impl Into<Facts>,
+    ) -> Self {
         GateResult {
             name: name.to_string(),
-            kind: kind.to_string(),
+            facts: facts.into(),
             column: column.map(str::to_string),
             severity,
             outcome: Outcome::Pass,
             passed: true,
-            observed: Value::Null,
-            threshold: Value::Null,
             message: String::new(),
-            details: Map::new(),
+            slices: Vec::new(),
         }
     }
 
@@ -64,29 +102,44 @@ impl GateResult {
         self
     }
 
-    pub fn observed(mut self, v: impl Into<Value>) -> Self {
-        self.observed = v.into();
-        self
+    /// The kind's name (`ks`, `null_rate`...).
+    pub fn kind(&self) -> &'static str {
+        self.facts.kind()
     }
 
-    pub fn threshold(mut self, v: impl Into<Value>) -> Self {
-        self.threshold = v.into();
-        self
+    /// The facts as JSON, for generic rendering (the human table, `--json` consumers).
+    fn facts_json(&self) -> Map<String, Value> {
+        match serde_json::to_value(&self.facts) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
     }
 
-    pub fn detail(mut self, k: &str, v: impl Into<Value>) -> Self {
-        self.details.insert(k.to_string(), v.into());
-        self
+    /// What was measured (a number, or an object for several numbers), as JSON.
+    pub fn observed(&self) -> Value {
+        self.facts_json().remove("observed").unwrap_or(Value::Null)
     }
 
-    /// Details that only draw charts (ECDF points, category shares): most of a report's bytes.
-    pub const CHART_DETAILS: [&str; 3] = ["ecdf", "shares", "baseline_shares"];
+    /// The limits it was held to, as JSON.
+    pub fn threshold(&self) -> Value {
+        self.facts_json().remove("threshold").unwrap_or(Value::Null)
+    }
+
+    /// The kind's other facts as JSON (for ks `statistic`, `p_value`, `n_candidate`...).
+    pub fn details(&self) -> Map<String, Value> {
+        let mut m = self.facts_json();
+        for k in ["kind", "observed", "threshold"] {
+            m.remove(k);
+        }
+        m
+    }
 
     /// The result without its chart points: what `publish --json` and `validate --json` print
     /// (`report --json` and `--charts` keep them).
     pub fn without_charts(mut self) -> Self {
-        for k in Self::CHART_DETAILS {
-            self.details.remove(k);
+        self.facts.strip_charts();
+        for s in &mut self.slices {
+            s.facts.strip_charts();
         }
         self
     }

@@ -8,13 +8,61 @@
 //! float32->float64 and a larger decimal precision at the same scale are allowed too.
 
 use arrow::datatypes::{DataType, Field, Fields};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use crate::gates::GateSpec;
-use crate::gates::config::SchemaGate;
 use crate::gates::contract::Contract;
-use crate::gates::report::{GateResult, Outcome};
-use crate::gates::run::{Probe, Side};
+use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe, Side};
+
+/// Every consumer of the baseline can read the candidate (additive changes only).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaGate {
+    /// Also allow int32->int64, float32->float64 and a larger decimal precision.
+    #[serde(default)]
+    pub widening: bool,
+}
+
+/// The schema gate's (and the contract check's) report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SchemaFacts {
+    pub observed: Option<SchemaObserved>,
+    pub threshold: Option<SchemaThreshold>,
+    /// `baseline` or `contract`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub against: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SchemaObserved {
+    pub problems: Vec<String>,
+    /// Columns the candidate adds (against the baseline only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SchemaThreshold {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widening: Option<bool>,
+    /// The contract's path (against the contract only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
+}
+
+impl Gate for SchemaGate {
+    const KIND: &'static str = "schema";
+    type Facts = SchemaFacts;
+
+    async fn evaluate(&self, spec: &GateSpec, probe: &Probe<'_>) -> Vec<GateResult> {
+        check(spec, self, probe).await
+    }
+
+    fn badness(f: &SchemaFacts) -> Option<f64> {
+        f.observed.as_ref().map(|o| o.problems.len() as f64)
+    }
+}
 
 /// Why `cand` cannot replace `base`, if it cannot.
 pub fn incompatibility(base: &DataType, cand: &DataType, widening: bool) -> Option<String> {
@@ -100,16 +148,19 @@ fn fields_problems(base: &Fields, cand: &Fields, widening: bool) -> Vec<String> 
     out
 }
 
-pub(crate) async fn check(
-    spec: &GateSpec,
-    gate: &SchemaGate,
-    probe: &Probe<'_>,
-) -> Vec<GateResult> {
+async fn check(spec: &GateSpec, gate: &SchemaGate, probe: &Probe<'_>) -> Vec<GateResult> {
     let cand = probe.schema(Side::Candidate);
     let mut results = Vec::new();
-    let r = GateResult::new(&spec.name, "schema", None, spec.severity)
-        .threshold(json!({"additive": true, "widening": gate.widening}))
-        .detail("against", "baseline");
+    let mut facts = SchemaFacts {
+        threshold: Some(SchemaThreshold {
+            additive: Some(true),
+            widening: Some(gate.widening),
+            contract: None,
+        }),
+        against: Some("baseline".into()),
+        ..Default::default()
+    };
+    let r = GateResult::new(&spec.name, None, spec.severity, facts.clone());
     results.push(match probe.schema_opt(Side::Baseline) {
         None => r.outcome(Outcome::Skipped, "no baseline: first publish"),
         Some(base) => {
@@ -120,7 +171,11 @@ pub(crate) async fn check(
                 .map(|f| f.name())
                 .filter(|n| base.field_with_name(n).is_err())
                 .collect();
-            let r = r.observed(json!({"problems": problems, "added": added}));
+            facts.observed = Some(SchemaObserved {
+                problems: problems.clone(),
+                added: Some(added.iter().map(|s| s.to_string()).collect()),
+            });
+            let r = GateResult::new(&spec.name, None, spec.severity, facts);
             if problems.is_empty() {
                 let msg = if added.is_empty() {
                     "same columns".to_string()
@@ -140,9 +195,15 @@ pub(crate) async fn check(
 /// no nulls where the contract says never null. Always fail-severity.
 pub(crate) async fn check_contract(c: &Contract, probe: &Probe<'_>) -> GateResult {
     let cand = probe.schema(Side::Candidate);
-    let r = GateResult::new("contract", "schema", None, crate::gates::Severity::Fail)
-        .threshold(json!({"contract": c.path.display().to_string()}))
-        .detail("against", "contract");
+    let mut facts = SchemaFacts {
+        threshold: Some(SchemaThreshold {
+            contract: Some(c.path.display().to_string()),
+            ..Default::default()
+        }),
+        against: Some("contract".into()),
+        ..Default::default()
+    };
+    let r = GateResult::new("contract", None, crate::gates::Severity::Fail, facts.clone());
     let mut problems = Vec::new();
     let mut must_be_full = Vec::new();
     for col in &c.columns {
@@ -176,7 +237,11 @@ pub(crate) async fn check_contract(c: &Contract, probe: &Probe<'_>) -> GateResul
             Err(e) => return r.outcome(Outcome::Error, e.to_string()),
         }
     }
-    let r = r.observed(json!({"problems": problems}));
+    facts.observed = Some(SchemaObserved {
+        problems: problems.clone(),
+        added: None,
+    });
+    let r = GateResult::new("contract", None, crate::gates::Severity::Fail, facts);
     if problems.is_empty() {
         r.outcome(Outcome::Pass, format!("matches {}", c.path.display()))
     } else {

@@ -2,19 +2,92 @@
 //! with an expectation.
 
 use datafusion::common::ScalarValue;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::gates::GateSpec;
-use crate::gates::config::Sql;
-use crate::gates::report::{GateResult, Outcome};
-use crate::gates::run::{Probe, error_result};
+use crate::gates::run::error_result;
+use crate::gates::{Gate, GateResult, GateSpec, Outcome, Probe};
 
-pub(crate) async fn check(spec: &GateSpec, g: &Sql, probe: &Probe<'_>) -> Vec<GateResult> {
-    let r = GateResult::new(&spec.name, "sql", None, spec.severity)
-        .threshold(
-            json!({"expect": g.expect.as_ref().map(toml_to_json), "min": g.min, "max": g.max}),
-        )
-        .detail("query", g.query.clone());
+/// Any DataFusion SQL over `candidate` and `baseline` returning one value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sql {
+    pub query: String,
+    /// The value must equal this (a boolean, number or string).
+    pub expect: Option<toml::Value>,
+    /// Or lie within [min, max].
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// One value: what a query returned, or what it must equal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+/// The sql gate's report: `observed` is the query's value (null when it was null).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SqlFacts {
+    pub observed: Option<Scalar>,
+    pub threshold: Option<SqlThreshold>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SqlThreshold {
+    pub expect: Option<Scalar>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Gate for Sql {
+    const KIND: &'static str = "sql";
+    type Facts = SqlFacts;
+
+    fn check_config(&self) -> std::result::Result<(), String> {
+        if self.expect.is_none() && self.min.is_none() && self.max.is_none() {
+            return Err("set expect, or min and/or max".into());
+        }
+        Ok(())
+    }
+
+    async fn evaluate(&self, spec: &GateSpec, probe: &Probe<'_>) -> Vec<GateResult> {
+        check(spec, self, probe).await
+    }
+}
+
+impl Scalar {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Scalar::Bool(b) => json!(b),
+            Scalar::Number(x) => json!(x),
+            Scalar::Text(s) => json!(s),
+        }
+    }
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_json())
+    }
+}
+
+async fn check(spec: &GateSpec, g: &Sql, probe: &Probe<'_>) -> Vec<GateResult> {
+    let mut facts = SqlFacts {
+        threshold: Some(SqlThreshold {
+            expect: g.expect.as_ref().map(toml_to_scalar),
+            min: g.min,
+            max: g.max,
+        }),
+        query: Some(g.query.clone()),
+        ..Default::default()
+    };
+    let r = GateResult::new(&spec.name, None, spec.severity, facts.clone());
     if !probe.has_baseline() && mentions_baseline(&g.query) {
         return vec![r.outcome(Outcome::Skipped, "no baseline: first publish")];
     }
@@ -42,26 +115,31 @@ pub(crate) async fn check(spec: &GateSpec, g: &Sql, probe: &Probe<'_>) -> Vec<Ga
         Ok(v) => v,
         Err(e) => return vec![error_result(spec, None, e)],
     };
-    let observed = scalar_to_json(&value);
-    let r = r.observed(observed.clone());
+    let observed = scalar_of(&value);
+    let shown = observed
+        .as_ref()
+        .map(|o| o.to_string())
+        .unwrap_or_else(|| "null".into());
+    facts.observed = observed.clone();
+    let r = GateResult::new(&spec.name, None, spec.severity, facts);
     let mut problems = Vec::new();
     if let Some(want) = &g.expect
-        && toml_to_json(want) != observed
+        && Some(toml_to_scalar(want)) != observed
     {
-        problems.push(format!("got {observed}, expected {}", toml_to_json(want)));
+        problems.push(format!("got {shown}, expected {}", toml_to_scalar(want)));
     }
     if g.min.is_some() || g.max.is_some() {
-        match observed.as_f64() {
-            None => problems.push(format!("got {observed}, not a number")),
-            Some(x) => {
+        match observed {
+            Some(Scalar::Number(x)) => {
                 if g.min.is_some_and(|m| x < m) || g.max.is_some_and(|m| x > m) {
                     problems.push(format!("got {x}, outside [{}, {}]", fmt(g.min), fmt(g.max)));
                 }
             }
+            _ => problems.push(format!("got {shown}, not a number")),
         }
     }
     vec![if problems.is_empty() {
-        r.outcome(Outcome::Pass, format!("got {observed}"))
+        r.outcome(Outcome::Pass, format!("got {shown}"))
     } else {
         r.outcome(Outcome::Fail, problems.join("; "))
     }]
@@ -77,28 +155,28 @@ fn mentions_baseline(q: &str) -> bool {
         .any(|w| w == "baseline")
 }
 
-fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+fn toml_to_scalar(v: &toml::Value) -> Scalar {
     match v {
-        toml::Value::String(s) => json!(s),
-        toml::Value::Integer(i) => json!(*i as f64),
-        toml::Value::Float(f) => json!(f),
-        toml::Value::Boolean(b) => json!(b),
-        other => json!(other.to_string()),
+        toml::Value::String(s) => Scalar::Text(s.clone()),
+        toml::Value::Integer(i) => Scalar::Number(*i as f64),
+        toml::Value::Float(f) => Scalar::Number(*f),
+        toml::Value::Boolean(b) => Scalar::Bool(*b),
+        other => Scalar::Text(other.to_string()),
     }
 }
 
-fn scalar_to_json(v: &ScalarValue) -> serde_json::Value {
+fn scalar_of(v: &ScalarValue) -> Option<Scalar> {
     if v.is_null() {
-        return serde_json::Value::Null;
+        return None;
     }
-    match v {
-        ScalarValue::Boolean(Some(b)) => json!(b),
+    Some(match v {
+        ScalarValue::Boolean(Some(b)) => Scalar::Bool(*b),
         ScalarValue::Utf8(Some(s))
         | ScalarValue::LargeUtf8(Some(s))
-        | ScalarValue::Utf8View(Some(s)) => json!(s),
+        | ScalarValue::Utf8View(Some(s)) => Scalar::Text(s.clone()),
         other => match other.cast_to(&arrow::datatypes::DataType::Float64) {
-            Ok(ScalarValue::Float64(Some(f))) => json!(f),
-            _ => json!(other.to_string()),
+            Ok(ScalarValue::Float64(Some(f))) => Scalar::Number(f),
+            _ => Scalar::Text(other.to_string()),
         },
-    }
+    })
 }

@@ -115,10 +115,10 @@ fn bad_nights_fail_their_gate_and_leave_the_pointer() {
     .unwrap();
     let ks = gate(&shifted, "ks", Some("score"));
     for key in ["statistic", "p_value", "n_candidate", "n_baseline"] {
-        assert!(ks.details.contains_key(key), "{key}: {ks:#?}");
+        assert!(ks.details().contains_key(key), "{key}: {ks:#?}");
     }
-    assert!(ks.details["statistic"].as_f64().unwrap() > 0.1);
-    assert_eq!(ks.details["n_candidate"], serde_json::json!(ROWS));
+    assert!(ks.details()["statistic"].as_f64().unwrap() > 0.1);
+    assert_eq!(ks.details()["n_candidate"], serde_json::json!(ROWS));
 
     // A good night and an additive night pass and are promoted.
     for (name, variant, seed) in [("good", Variant::Good, 30), ("added", Variant::AddCol, 31)] {
@@ -455,8 +455,8 @@ async fn edge_cases_give_clear_verdicts() {
     let out = judge(&ds, all_nan, "all_nan", &rules).await;
     let nr = find(&out, "null_rate", "score");
     assert_eq!(nr.outcome, Outcome::Fail, "{nr:#?}");
-    assert_eq!(nr.details["null_count"], 0);
-    assert_eq!(nr.details["nan_count"], n as u64);
+    assert_eq!(nr.details()["null_count"], 0);
+    assert_eq!(nr.details()["nan_count"], n as u64);
     assert!(
         nr.message.contains("NaN where the baseline had none"),
         "{}",
@@ -480,7 +480,7 @@ async fn edge_cases_give_clear_verdicts() {
     let out = judge(&ds, inf, "inf", &rules).await;
     let ks = find(&out, "ks", "score");
     assert_eq!(ks.outcome, Outcome::Pass, "{ks:#?}");
-    assert_eq!(ks.details["n_candidate"], n as u64);
+    assert_eq!(ks.details()["n_candidate"], n as u64);
 
     // Zero rows: the row_count gate fails it, ks is skipped with a reason.
     let empty = write(

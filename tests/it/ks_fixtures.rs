@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use lastgood::gates::ks::{KsMethod, ks_2samp_sorted, kstwo_sf};
+use lastgood::stats::ks::{KsMethod, ks_2samp_sorted, kstwo_sf};
 use serde_json::Value;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ks");

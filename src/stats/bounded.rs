@@ -21,11 +21,11 @@
 
 use std::collections::BTreeMap;
 
+use super::Scan;
+use super::ecdf::ECDF_POINTS;
+use super::ks::{KsResult, Walk};
+use super::sort::{key, sort_f64, unkey};
 use crate::error::{Error, Result};
-use crate::gates::ks::{KsResult, Walk};
-use crate::gates::ks_gate::ECDF_POINTS;
-use crate::gates::run::{Probe, Side};
-use crate::gates::sort::{key, sort_f64, unkey};
 
 /// The default memory limit: 2 GiB.
 pub const DEFAULT_LIMIT: u64 = 2 << 30;
@@ -90,7 +90,7 @@ struct Range {
 }
 
 /// The result of the bounded walk, in the in-memory path's terms.
-pub(crate) struct Bounded {
+pub struct Bounded {
     pub ks: KsResult,
     pub ecdf_a: Vec<[f64; 2]>,
     pub ecdf_b: Vec<[f64; 2]>,
@@ -102,20 +102,16 @@ pub(crate) struct Bounded {
 
 /// Per-bucket counts of the top key bits of one side's values of a column, and its NaN count.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Histogram {
+pub struct Histogram {
     counts: BTreeMap<u64, u64>,
     nans: u64,
 }
 
 /// Histograms of several columns of one side, in one scan decoding just those columns.
-pub(crate) async fn histograms(
-    probe: &Probe<'_>,
-    side: Side,
-    columns: &[String],
-) -> Result<Vec<Histogram>> {
+pub async fn histograms(side: &impl Scan, columns: &[String]) -> Result<Vec<Histogram>> {
     let mut out = vec![Histogram::default(); columns.len()];
-    let nans = probe
-        .for_each_values(side, columns, |i, x| {
+    let nans = side
+        .for_each_values(columns, |i, x| {
             *out[i]
                 .counts
                 .entry(key_of(x) >> (64 - BUCKET_BITS))
@@ -128,19 +124,23 @@ pub(crate) async fn histograms(
     Ok(out)
 }
 
-pub(crate) async fn ks(probe: &Probe<'_>, column: &str, budget: u64) -> Result<Option<Bounded>> {
-    // 1. Histogram of the top key bits, and NaN counts (taken for every KS column at once by
-    //    [`Probe::prefetch_histograms`] when it ran).
-    let cached = probe.histogram(column);
+/// Exact KS of `column` between sides `a` and `b` holding at most `budget` values at once.
+/// `cached`: both histograms when a scan of several columns already took them.
+pub async fn ks<S: Scan>(
+    a: &S,
+    b: &S,
+    column: &str,
+    budget: u64,
+    cached: Option<(Histogram, Histogram)>,
+) -> Result<Option<Bounded>> {
+    // 1. Histogram of the top key bits, and NaN counts.
     let (ha, hb) = match cached {
         Some(h) => h,
         None => {
             let one = [column.to_string()];
-            let (a, b) = tokio::join!(
-                histograms(probe, Side::Candidate, &one),
-                histograms(probe, Side::Baseline, &one)
-            );
-            (a?.remove(0), b?.remove(0))
+            let (x, y) = tokio::join!(histograms(a, &one), histograms(b, &one));
+            let first = |v: Vec<Histogram>| v.into_iter().next().unwrap_or_default();
+            (first(x?), first(y?))
         }
     };
     let (nans_a, nans_b) = (ha.nans, hb.nans);
@@ -158,7 +158,7 @@ pub(crate) async fn ks(probe: &Probe<'_>, column: &str, budget: u64) -> Result<O
     // 2. Plan: split buckets too big to hold, then group.
     let mut fine: Vec<Range> = Vec::new();
     for r in top {
-        refine(probe, column, r, budget, &mut fine, &mut passes).await?;
+        refine(a, b, column, r, budget, &mut fine, &mut passes).await?;
     }
     let mut plan: Vec<Range> = Vec::new();
     for r in fine {
@@ -186,26 +186,15 @@ pub(crate) async fn ks(probe: &Probe<'_>, column: &str, budget: u64) -> Result<O
             ecdf_b.ties(v, r.b);
             continue;
         }
-        let collect = |side, n: u64| async move {
-            let mut out = Vec::with_capacity(n as usize);
-            probe
-                .for_each_value(side, column, |x| {
-                    let k = key_of(x);
-                    if k >= r.lo && k <= r.hi {
-                        out.push(if x == 0.0 { 0.0 } else { x });
-                    }
-                })
-                .await?;
-            tokio::task::spawn_blocking(move || sort_f64(out))
-                .await
-                .map_err(|e| Error::input(format!("sorting: {e}")))
-        };
-        let (a, b) = tokio::join!(collect(Side::Candidate, r.a), collect(Side::Baseline, r.b));
-        let (a, b) = (a?, b?);
+        let (x, y) = tokio::join!(
+            collect(a, column, r.lo, r.hi, r.a),
+            collect(b, column, r.lo, r.hi, r.b)
+        );
+        let (x, y) = (x?, y?);
         passes += 1;
-        walk.feed(&a, &b);
-        ecdf_a.chunk(&a);
-        ecdf_b.chunk(&b);
+        walk.feed(&x, &y);
+        ecdf_a.chunk(&x);
+        ecdf_b.chunk(&y);
     }
     let Some((d, location)) = walk.finish() else {
         return Ok(None);
@@ -218,6 +207,40 @@ pub(crate) async fn ks(probe: &Probe<'_>, column: &str, budget: u64) -> Result<O
         nans_b,
         passes,
     }))
+}
+
+/// One side's values of `column` whose keys lie in `lo..=hi`, sorted (-0.0 folded into 0.0).
+async fn collect(side: &impl Scan, column: &str, lo: u64, hi: u64, n: u64) -> Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(n as usize);
+    side.for_each_value(column, |x| {
+        let k = key_of(x);
+        if k >= lo && k <= hi {
+            out.push(if x == 0.0 { 0.0 } else { x });
+        }
+    })
+    .await?;
+    tokio::task::spawn_blocking(move || sort_f64(out))
+        .await
+        .map_err(|e| Error::input(format!("sorting: {e}")))
+}
+
+/// Counts of one side's keys in `lo..=hi`, by `(key - lo) >> shift`.
+async fn sub_histogram(
+    side: &impl Scan,
+    column: &str,
+    lo: u64,
+    hi: u64,
+    shift: u32,
+) -> Result<BTreeMap<u64, u64>> {
+    let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
+    side.for_each_value(column, |x| {
+        let k = key_of(x);
+        if k >= lo && k <= hi {
+            *counts.entry((k - lo) >> shift).or_default() += 1;
+        }
+    })
+    .await?;
+    Ok(counts)
 }
 
 /// Ranges of the buckets present on either side, in order, with their key bounds.
@@ -243,8 +266,9 @@ fn merge(
 
 /// Splits a range holding more than `budget` values by a histogram of its keys (one scan of both
 /// sides), recursively, down to single keys, which need no memory.
-async fn refine(
-    probe: &Probe<'_>,
+async fn refine<S: Scan>(
+    a: &S,
+    b: &S,
     column: &str,
     r: Range,
     budget: u64,
@@ -259,21 +283,10 @@ async fn refine(
         }
         let width = r.hi - r.lo;
         let shift = (64 - width.leading_zeros()).saturating_sub(BUCKET_BITS);
-        let hist = |side| {
-            let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
-            async move {
-                probe
-                    .for_each_value(side, column, |x| {
-                        let k = key_of(x);
-                        if k >= r.lo && k <= r.hi {
-                            *counts.entry((k - r.lo) >> shift).or_default() += 1;
-                        }
-                    })
-                    .await?;
-                Ok::<_, Error>(counts)
-            }
-        };
-        let (ha, hb) = tokio::join!(hist(Side::Candidate), hist(Side::Baseline));
+        let (ha, hb) = tokio::join!(
+            sub_histogram(a, column, r.lo, r.hi, shift),
+            sub_histogram(b, column, r.lo, r.hi, shift)
+        );
         *passes += 1;
         let parts = merge(&ha?, &hb?, |sub| {
             let lo = r.lo + (sub << shift);
@@ -285,7 +298,7 @@ async fn refine(
     Ok(())
 }
 
-/// Picks the ECDF points of [`super::ks_gate::ecdf_points`] by global rank as chunks go by.
+/// Picks the ECDF points of [`super::ecdf::ecdf_points`] by global rank as chunks go by.
 struct Picker {
     n: u64,
     /// Values seen so far.
@@ -340,67 +353,6 @@ impl Picker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gates::ks::ks_2samp_sorted;
-    use crate::gates::ks_gate::ecdf_points;
-    use crate::ops::publish::{PublishOptions, publish};
-    use crate::synth::Variant;
-    use crate::{Context, Dataset, DatasetName, Store, VersionId};
-
-    /// Two sealed versions on a memory store from synthetic nights.
-    async fn two_versions(a: Variant, b: Variant) -> (Dataset, tempfile::TempDir) {
-        let t = tempfile::tempdir().unwrap();
-        let ds = Dataset::new(Store::memory(), DatasetName::new("d").unwrap());
-        for (i, v) in [a, b].into_iter().enumerate() {
-            let dir = t.path().join(format!("n{i}"));
-            crate::synth::write_dir(&dir, 20_000, 3, i as u64 + 1, v).unwrap();
-            let o = PublishOptions {
-                sources: vec![dir.display().to_string()],
-                version: Some(VersionId::new(format!("v{i}")).unwrap()),
-                no_promote: true,
-                ..Default::default()
-            };
-            publish(&ds, &Context::new("t"), o).await.unwrap();
-        }
-        (ds, t)
-    }
-
-    /// The bounded walk gives exactly the in-memory answer (D, p, location, ECDF points), with
-    /// budgets that force many ranges, refinement down to single keys, and tie runs.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn bounded_equals_in_memory() {
-        for (a, b, column) in [
-            (Variant::Good, Variant::Shift, "score"),
-            (Variant::Good, Variant::Good, "tenure_days"),
-            (Variant::Constant, Variant::Good, "score"),
-            (Variant::Good, Variant::Nulls, "spend_30d"),
-        ] {
-            let (ds, _t) = two_versions(a, b).await;
-            let (c, b2) = (
-                ds.require(&VersionId::new("v1").unwrap()).await.unwrap(),
-                ds.require(&VersionId::new("v0").unwrap()).await.unwrap(),
-            );
-            let probe = Probe::new(&ds, &c, Some(&b2)).unwrap();
-            let (x, y) = (
-                probe.sorted_values(Side::Candidate, column).await.unwrap(),
-                probe.sorted_values(Side::Baseline, column).await.unwrap(),
-            );
-            let want = ks_2samp_sorted(&x, &y).unwrap();
-            for budget in [1_000, 7_777, 1 << 20] {
-                let got = ks(&probe, column, budget).await.unwrap().unwrap();
-                let what = format!("{column} {a:?}/{b:?} budget {budget}");
-                assert_eq!(got.ks.statistic, want.statistic, "{what}");
-                assert_eq!(got.ks.p_value, want.p_value, "{what}");
-                assert_eq!(got.ks.location, want.location, "{what}");
-                assert_eq!((got.ks.n1, got.ks.n2), (want.n1, want.n2), "{what}");
-                assert_eq!(got.ecdf_a, ecdf_points(&x), "{what}");
-                assert_eq!(got.ecdf_b, ecdf_points(&y), "{what}");
-                if budget < 10_000 {
-                    assert!(got.passes > 3, "{what}: {} scans", got.passes);
-                }
-            }
-        }
-    }
-
     #[test]
     fn byte_sizes() {
         assert_eq!(parse_bytes("2GiB").unwrap(), 2 << 30);
@@ -417,7 +369,7 @@ mod tests {
             .map(|i| ((i * 7919) % 1000) as f64 / 10.0)
             .collect();
         v.sort_by(f64::total_cmp);
-        let whole = crate::gates::ks_gate::ecdf_points(&v);
+        let whole = crate::stats::ecdf::ecdf_points(&v);
         let mut p = Picker::new(v.len() as u64);
         // Chunks at tie boundaries, some as tie runs.
         let mut i = 0;

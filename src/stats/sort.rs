@@ -15,12 +15,12 @@ const BITS: usize = 11;
 const BUCKETS: usize = 1 << BITS;
 const PASSES: usize = 64_usize.div_ceil(BITS);
 
-pub(crate) fn key(x: f64) -> u64 {
+pub fn key(x: f64) -> u64 {
     let b = x.to_bits();
     if b >> 63 == 1 { !b } else { b | (1 << 63) }
 }
 
-pub(crate) fn unkey(k: u64) -> f64 {
+pub fn unkey(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 
