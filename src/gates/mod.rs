@@ -176,4 +176,6 @@ registry! {
     "sql" => sql::Sql,
     "range" => range::Range,
     "freshness" => freshness::Freshness,
+    "keyed" => keyed::Keyed,
+    "unique" => unique::Unique,
 }

@@ -1,13 +1,15 @@
 //! The statistics engine: exact two-sample Kolmogorov–Smirnov ([`ks`]), its bounded-memory walk
 //! over key ranges ([`bounded`]), the radix sort both use ([`sort`]) and the ECDF points a report
-//! keeps ([`ecdf`]).
+//! keeps ([`ecdf`]); the exact keyed comparison of two tables on a key ([`keyed`]).
 //!
 //! Nothing here knows about gates, versions or DataFusion: values arrive through [`Scan`], which
-//! the gates' `Probe` implements for one side of a comparison. The arrow is one-way: `gates` uses
+//! the gates' `Probe` implements for one side of a comparison (Arrow batches through
+//! [`keyed::Table`] for the keyed comparison). The arrow is one-way: `gates` uses
 //! `stats`, never the reverse.
 
 pub mod bounded;
 pub mod ecdf;
+pub mod keyed;
 pub mod ks;
 pub mod sort;
 
