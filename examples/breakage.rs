@@ -123,7 +123,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let failed: Vec<&GateResult> = out.gates.iter().filter(|g| failing(g)).collect();
         let main = failed
             .iter()
-            .find(|g| g.kind == b.caught_by())
+            .find(|g| g.kind() == b.caught_by())
             .or(failed.first())
             .copied();
         eprintln!(
@@ -140,7 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .join(", ")
             }
         );
-        if out.passed || !failed.iter().any(|g| g.kind == b.caught_by()) {
+        if out.passed || !failed.iter().any(|g| g.kind() == b.caught_by()) {
             missed.push(b.slug());
         }
         let also: Vec<String> = failed
@@ -153,9 +153,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "| {} | `{}` ({}) | {} | {} | {} |",
                 b.what(),
                 lastgood::gates::report_label(g),
-                g.kind,
-                cell(&g.observed),
-                cell(&g.threshold),
+                g.kind(),
+                cell(&g.observed()),
+                cell(&g.threshold()),
                 if also.is_empty() {
                     "-".to_string()
                 } else {

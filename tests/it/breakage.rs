@@ -20,7 +20,7 @@ fn failed(out: &PublishOutcome) -> Vec<String> {
             format!(
                 "{} [{}] {}",
                 lastgood::gates::report_label(g),
-                g.kind,
+                g.kind(),
                 g.message
             )
         })
@@ -80,7 +80,7 @@ fn init_sample_gates_catch_every_breakage_and_pass_sound_nights() {
     for b in Breakage::ALL {
         let (exit, out) = publish(1, Some(b), false);
         let caught = out.gates.iter().any(|g| {
-            g.kind == b.caught_by() && matches!(g.outcome, Outcome::Fail | Outcome::Error)
+            g.kind() == b.caught_by() && matches!(g.outcome, Outcome::Fail | Outcome::Error)
         });
         if exit != 3 || out.passed || !caught {
             missed.push(format!(
