@@ -29,29 +29,93 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-/// A JSON value in a table cell: numbers short, objects as `k=v` pairs, nulls left out.
-fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => "-".into(),
-        Value::Number(n) => n
-            .as_f64()
-            .map(|f| {
-                if f.fract() == 0.0 && f.abs() < 1e15 {
-                    format!("{f}")
-                } else {
-                    format!("{f:.4}")
-                }
-            })
-            .unwrap_or_else(|| n.to_string()),
-        Value::Object(m) => m
+/// A number, short.
+fn short(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e9 {
+        format!("{f}")
+    } else if f.abs() >= 1e6 || (f != 0.0 && f.abs() < 1e-3) {
+        format!("{f:.3e}")
+    } else {
+        format!("{:.4}", f)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+/// The observed values and the thresholds they were held to, as two table cells: for each numeric
+/// threshold (`min_spearman`, `max_violations`, `max_change`) the observed value of the same name
+/// (`spearman`, `violations`, `change`), those that crossed first (all when none did). A gate
+/// whose numbers do not show why (NaN where there was none) adds its message.
+fn cells(g: &GateResult) -> (String, String) {
+    let (obs, thr) = (g.observed(), g.threshold());
+    let num = |v: &Value| v.as_f64();
+    let Value::Object(t) = &thr else {
+        return (g.message.clone(), thr.to_string());
+    };
+    let bounds: Vec<(&String, f64)> = t
+        .iter()
+        .filter_map(|(k, v)| num(v).map(|f| (k, f)))
+        .collect();
+    let Value::Object(o) = &obs else {
+        // One number (a rate, a ratio) against bounds.
+        let seen = num(&obs).map_or_else(|| obs.to_string(), short);
+        let limits: Vec<String> = bounds
             .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{k}={}", cell(v)))
+            .map(|(k, f)| format!("{k}={}", short(*f)))
+            .collect();
+        let why = if g.kind() == "null_rate" {
+            format!(" ({})", g.message)
+        } else {
+            String::new()
+        };
+        return (format!("{seen}{why}"), limits.join(" "));
+    };
+    let mut pairs: Vec<(String, String, bool)> = Vec::new();
+    for (k, limit) in &bounds {
+        let base = k
+            .strip_prefix("min_")
+            .or_else(|| k.strip_prefix("max_"))
+            .unwrap_or(k);
+        let stem = base.trim_end_matches('s');
+        let found = [k.as_str(), base]
+            .iter()
+            .find_map(|n| o.get(*n).and_then(num).map(|v| (n.to_string(), v)))
+            .or_else(|| {
+                o.iter()
+                    .find(|(ok, ov)| ok.starts_with(stem) && ov.is_number())
+                    .and_then(|(ok, ov)| num(ov).map(|v| (ok.clone(), v)))
+            });
+        if let Some((name, v)) = found {
+            let crossed = if k.starts_with("min_") {
+                v < *limit
+            } else {
+                v > *limit
+            };
+            pairs.push((
+                format!("{name}={}", short(v)),
+                format!("{k}={}", short(*limit)),
+                crossed,
+            ));
+        }
+    }
+    let any = pairs.iter().any(|p| p.2);
+    let shown: Vec<&(String, String, bool)> = pairs.iter().filter(|p| p.2 || !any).collect();
+    if shown.is_empty() {
+        return (g.message.clone(), thr.to_string());
+    }
+    (
+        shown
+            .iter()
+            .map(|p| p.0.as_str())
             .collect::<Vec<_>>()
             .join(" "),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+        shown
+            .iter()
+            .map(|p| p.1.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 fn failing(g: &GateResult) -> bool {
@@ -149,19 +213,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|g| lastgood::gates::report_label(g))
             .collect();
         table.push(match main {
-            Some(g) => format!(
-                "| {} | `{}` ({}) | {} | {} | {} |",
-                b.what(),
-                lastgood::gates::report_label(g),
-                g.kind(),
-                cell(&g.observed()),
-                cell(&g.threshold()),
-                if also.is_empty() {
-                    "-".to_string()
-                } else {
-                    also.join(", ")
-                }
-            ),
+            Some(g) => {
+                let (seen, limit) = cells(g);
+                format!(
+                    "| {} | `{}` ({}) | {} | {} | {} |",
+                    b.what(),
+                    lastgood::gates::report_label(g),
+                    g.kind(),
+                    seen,
+                    limit,
+                    if also.is_empty() {
+                        "-".to_string()
+                    } else {
+                        also.join(", ")
+                    }
+                )
+            }
             None => format!("| {} | **missed** | - | - | - |", b.what()),
         });
     }

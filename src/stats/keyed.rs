@@ -1060,10 +1060,7 @@ fn compare(
 
 /// How many passes the join needs under `limit`, and how many buckets each pass has.
 fn plan(req: &Request<'_>, layout: &Layout) -> (u64, usize) {
-    let (rows_c, rows_b) = (
-        req.candidate.rows(),
-        req.baseline.map_or(0, |b| b.rows()),
-    );
+    let (rows_c, rows_b) = (req.candidate.rows(), req.baseline.map_or(0, |b| b.rows()));
     let rows = rows_c + rows_b;
     let long_guess: u64 = if layout.keys.iter().any(|k| *k == KeyKind::Bytes) {
         8
@@ -1071,9 +1068,7 @@ fn plan(req: &Request<'_>, layout: &Layout) -> (u64, usize) {
         0
     } + 8 * layout.numeric.iter().filter(|n| !**n).count() as u64;
     let per_row = layout.stride as u64 * 8 * 5 / 4 + long_guess + 4;
-    let pairs = rows_c.min(rows_b)
-        * 32
-        * layout.numeric.iter().filter(|n| **n).count() as u64;
+    let pairs = rows_c.min(rows_b) * 32 * layout.numeric.iter().filter(|n| **n).count() as u64;
     let avail = req
         .memory_limit
         .saturating_sub(RESERVE)
@@ -1489,10 +1484,7 @@ mod tests {
                 .collect();
             let p = b.project(&ix).unwrap();
             let half = p.num_rows() / 2;
-            let parts = vec![
-                Ok(p.slice(0, half)),
-                Ok(p.slice(half, p.num_rows() - half)),
-            ];
+            let parts = vec![Ok(p.slice(0, half)), Ok(p.slice(half, p.num_rows() - half))];
             Box::pin(async move { Ok(futures::stream::iter(parts).boxed()) })
         }
     }

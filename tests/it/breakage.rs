@@ -58,57 +58,74 @@ fn init_sample_gates_catch_every_breakage_and_pass_sound_nights() {
     ));
     assert!(first.promoted);
 
-    let publish = |night: u64, b: Option<Breakage>, promote: bool| {
-        let dir = cwd.join(format!(
-            "night-{night}-{}",
-            b.map_or("sound", Breakage::slug)
-        ));
-        pop.write_night(&dir, night, b).unwrap();
+    // Every night to publish, in order: the breakages of night 1 against night 0 (sealed, never
+    // promoted), then the sound nights 1..=30, each promoted and the next one's baseline. A thread
+    // writes them one ahead of the publishes (the binary's work and the generator's overlap).
+    let plan: Vec<(u64, Option<Breakage>)> = Breakage::ALL
+        .iter()
+        .map(|b| (1, Some(*b)))
+        .chain((1..=SOUND_NIGHTS).map(|n| (n, None)))
+        .collect();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Option<Breakage>, std::path::PathBuf)>(1);
+    let writer = {
+        let (plan, dir) = (plan.clone(), cwd.to_path_buf());
+        std::thread::spawn(move || {
+            for (night, b) in plan {
+                let d = dir.join(format!(
+                    "night-{night}-{}",
+                    b.map_or("sound", Breakage::slug)
+                ));
+                pop.write_night(&d, night, b).unwrap();
+                if tx.send((night, b, d)).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+
+    let mut missed = Vec::new();
+    let mut alarms = Vec::new();
+    let mut judged_breakages = std::time::Duration::ZERO;
+    for (night, b, dir) in rx {
+        let t = std::time::Instant::now();
         let mut args = vec!["publish", "churn", dir.to_str().unwrap(), "--json"];
-        if !promote {
+        if b.is_some() {
             args.push("--no-promote");
         }
         let o = lastgood(cwd, &root, &args);
         std::fs::remove_dir_all(&dir).unwrap();
         let out: PublishOutcome = serde_json::from_slice(&o.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&o), stderr(&o)));
-        (code(&o), out)
-    };
-
-    let breakages_started = std::time::Instant::now();
-    let mut missed = Vec::new();
-    for b in Breakage::ALL {
-        let (exit, out) = publish(1, Some(b), false);
-        let caught = out.gates.iter().any(|g| {
-            g.kind() == b.caught_by() && matches!(g.outcome, Outcome::Fail | Outcome::Error)
-        });
-        if exit != 3 || out.passed || !caught {
-            missed.push(format!(
-                "{} (exit {exit}; expected {} to fail; failed: {:?})",
-                b.slug(),
-                b.caught_by(),
-                failed(&out)
-            ));
-        }
-        assert!(!out.promoted, "{}: promoted", b.slug());
-    }
-    let breakages_took = breakages_started.elapsed();
-
-    let sound_started = std::time::Instant::now();
-    let mut alarms = Vec::new();
-    for night in 1..=SOUND_NIGHTS {
-        let (exit, out) = publish(night, None, true);
-        if exit != 0 || !out.passed || !out.promoted {
-            alarms.push(format!("night {night}: exit {exit}: {:?}", failed(&out)));
+        let exit = code(&o);
+        match b {
+            Some(b) => {
+                judged_breakages += t.elapsed();
+                let caught = out.gates.iter().any(|g| {
+                    g.kind() == b.caught_by() && matches!(g.outcome, Outcome::Fail | Outcome::Error)
+                });
+                if exit != 3 || out.passed || !caught {
+                    missed.push(format!(
+                        "{} (exit {exit}; expected {} to fail; failed: {:?})",
+                        b.slug(),
+                        b.caught_by(),
+                        failed(&out)
+                    ));
+                }
+                assert!(!out.promoted, "{}: promoted", b.slug());
+            }
+            None => {
+                if exit != 0 || !out.passed || !out.promoted {
+                    alarms.push(format!("night {night}: exit {exit}: {:?}", failed(&out)));
+                }
+            }
         }
     }
-    let sound_took = sound_started.elapsed();
+    writer.join().unwrap();
     eprintln!(
-        "breakage benchmark at {ROWS} rows: {} breakages in {:.1}s, {SOUND_NIGHTS} sound nights in {:.1}s, all in {:.1}s",
+        "breakage benchmark at {ROWS} rows: {} breakages and {SOUND_NIGHTS} sound nights in {:.1}s ({:.1}s publishing the breakages)",
         Breakage::ALL.len(),
-        breakages_took.as_secs_f64(),
-        sound_took.as_secs_f64(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        judged_breakages.as_secs_f64(),
     );
     assert!(
         missed.is_empty(),
