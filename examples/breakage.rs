@@ -87,7 +87,7 @@ fn cells(g: &GateResult) -> (String, String) {
                     .and_then(|(ok, ov)| num(ov).map(|v| (ok.clone(), v)))
             });
         if let Some((name, v)) = found {
-            let crossed = if k.starts_with("min_") {
+            let crossed = if k.starts_with("min_") || k.as_str() == "min" {
                 v < *limit
             } else {
                 v > *limit
