@@ -934,11 +934,79 @@ mod tests {
         assert_eq!(role("scored_at"), Role::Timestamp);
         assert_eq!(p.primary_key().unwrap().name, "customer_id");
         let text = validations_toml("churn", &p);
+        crate::gates::Validations::parse(&text, std::path::Path::new("churn.toml")).unwrap();
         assert!(text.contains("kind = \"keyed\""), "{text}");
         assert!(text.contains("by = [\"segment\"]"), "{text}");
         assert!(
             text.contains("columns = [\"score\", \"tenure_days\", \"spend_30d\"]\nmax_statistic"),
             "keys and timestamps are not KS-tested: {text}"
+        );
+    }
+
+    /// Odd columns get a role and the file parses: all null, boolean, constant, dates, no key.
+    #[test]
+    fn odd_columns_and_no_key() {
+        use arrow::array::{BooleanArray, Date32Array, Float64Array, Int64Array, StringArray};
+        use arrow::datatypes::{Field, Schema};
+        use std::sync::Arc;
+        let t = tempfile::tempdir().unwrap();
+        let n = 2_000;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("region", DataType::Utf8, true),
+            Field::new("churned", DataType::Boolean, true),
+            Field::new("model", DataType::Utf8, true),
+            Field::new("blank", DataType::Float64, true),
+            Field::new("signup", DataType::Date32, true),
+            Field::new("amount", DataType::Int64, true),
+        ]));
+        let b = arrow::record_batch::RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| ["n", "s"][i % 2]),
+                )),
+                Arc::new(BooleanArray::from_iter((0..n).map(|i| Some(i % 3 == 0)))),
+                Arc::new(StringArray::from_iter_values((0..n).map(|_| "v1"))),
+                Arc::new(Float64Array::from(vec![None::<f64>; n])),
+                Arc::new(Date32Array::from_iter_values(
+                    (0..n as i32).map(|i| 20_000 + i),
+                )),
+                Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| i - 5))),
+            ],
+        )
+        .unwrap();
+        let path = t.path().join("a.parquet");
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            schema,
+            None,
+        )
+        .unwrap();
+        w.write(&b).unwrap();
+        w.close().unwrap();
+        let p = profile(&[path]).unwrap();
+        let role = |c: &str| p.column(c).unwrap().role;
+        assert_eq!(role("region"), Role::Category);
+        assert_eq!(role("churned"), Role::Category);
+        assert_eq!(role("model"), Role::Constant);
+        assert_eq!(role("blank"), Role::Other);
+        assert_eq!(role("signup"), Role::Timestamp);
+        assert_eq!(
+            role("amount"),
+            Role::Numeric,
+            "unique but not named like an id"
+        );
+        assert!(p.primary_key().is_none());
+        let text = validations_toml("odd", &p);
+        crate::gates::Validations::parse(&text, std::path::Path::new("odd.toml")).unwrap();
+        assert!(text.contains("# No key"), "{text}");
+        assert!(
+            text.contains("severity = \"warn\""),
+            "event dates only warn: {text}"
+        );
+        assert!(
+            !text.contains("non_negative"),
+            "amount goes below 0: {text}"
         );
     }
 
