@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod breakage;
 pub mod cloud;
 pub mod config;
 pub mod context;
@@ -33,6 +34,7 @@ pub mod names;
 pub mod ops;
 pub mod partition;
 pub mod pointer;
+pub mod profile;
 pub mod progress;
 pub mod refs;
 pub mod source;

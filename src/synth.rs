@@ -4,6 +4,12 @@
 //! Columns: `customer_id` (utf8, never null), `score` (float64, Beta(2,5)), `segment` (utf8, six
 //! values), `tenure_days` (int64, 1% null), `spend_30d` (float64, Gamma(2,40), 2% null),
 //! `scored_at` (timestamp µs UTC). Variants make the classic bad nights.
+//!
+//! The seed is the night: what a customer is (segment, tenure, spend, the model's view of them)
+//! comes from the customer's number alone ([`Customer`]), and each night re-scores them with a little
+//! noise, a day later. Two good nights are therefore two re-scorings of the same customers, as a
+//! nightly job's are, and a keyed comparison of them agrees. [`crate::breakage`] builds on the same
+//! customers: a population that comes and goes, and each way a night breaks.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,16 +97,62 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
+    /// Standard normal (Box–Muller, one of the pair).
+    pub fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
 }
 
-/// One batch of `n` rows, ids starting at `offset`.
-pub fn batch(rng: &mut Rng, n: usize, variant: Variant, offset: usize) -> RecordBatch {
+/// What a customer is, the same every night: from the customer's number alone.
+#[derive(Debug, Clone, Copy)]
+pub struct Customer {
+    /// The score the model would give with nothing changing, Beta(2, 5).
+    pub score: f64,
+    pub segment: usize,
+    /// Tenure on night 0.
+    pub tenure0: i64,
+    /// Typical 30-day spend, Gamma(2, 40).
+    pub spend: f64,
+}
+
+impl Customer {
+    pub fn new(number: u64) -> Self {
+        let mut r = Rng::new(number.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ 0x5EED);
+        Customer {
+            score: r.beta_2_5(),
+            segment: r.below(6) as usize,
+            tenure0: r.below(3650) as i64,
+            spend: r.gamma_2(40.0),
+        }
+    }
+
+    /// Tonight's score: the lasting one re-scored with a little noise (on the logit scale, so it
+    /// stays in (0, 1)).
+    pub fn rescored(&self, rng: &mut Rng, logit_shift: f64) -> f64 {
+        let s = self.score.clamp(1e-9, 1.0 - 1e-9);
+        let z = (s / (1.0 - s)).ln() + logit_shift + NIGHTLY_NOISE * rng.normal();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// The standard deviation of a customer's score from one night to the next, on the logit scale.
+pub const NIGHTLY_NOISE: f64 = 0.05;
+
+/// 2026-11-22T02:00:00Z: night 0's run.
+pub const NIGHT_ZERO_MICROS: i64 = 1_795_312_800_000_000;
+pub const DAY_MICROS: i64 = 86_400_000_000;
+
+/// One batch of `n` rows of night `night`, ids starting at `offset`.
+pub fn batch(rng: &mut Rng, n: usize, variant: Variant, offset: usize, night: u64) -> RecordBatch {
+    let customers: Vec<Customer> = (0..n).map(|i| Customer::new((offset + i) as u64)).collect();
     let ids: StringArray = (0..n)
         .map(|i| Some(format!("c{:012}", offset + i)))
         .collect();
-    let score: Vec<f64> = (0..n)
-        .map(|_| {
-            let s = rng.beta_2_5();
+    let score: Vec<f64> = customers
+        .iter()
+        .map(|c| {
+            let s = c.rescored(rng, 0.0);
             match variant {
                 Variant::Shift => (s + 0.10).min(1.0),
                 Variant::Constant => 0.5,
@@ -108,27 +160,27 @@ pub fn batch(rng: &mut Rng, n: usize, variant: Variant, offset: usize) -> Record
             }
         })
         .collect();
-    let segment: StringArray = (0..n)
-        .map(|_| Some(SEGMENTS[rng.below(6) as usize]))
+    let segment: StringArray = customers
+        .iter()
+        .map(|c| Some(SEGMENTS[c.segment]))
         .collect();
-    let tenure: Int64Array = (0..n)
-        .map(|_| {
-            let v = rng.below(3650) as i64;
-            (rng.uniform() >= 0.01).then_some(v)
-        })
+    let tenure: Int64Array = customers
+        .iter()
+        .map(|c| (rng.uniform() >= 0.01).then_some(c.tenure0 + night as i64))
         .collect();
     let null_rate = if variant == Variant::Nulls {
         0.30
     } else {
         0.02
     };
-    let spend: Float64Array = (0..n)
-        .map(|_| {
-            let v = rng.gamma_2(40.0);
+    let spend: Float64Array = customers
+        .iter()
+        .map(|c| {
+            let v = c.spend * (0.1 * rng.normal()).exp();
             (rng.uniform() >= null_rate).then_some(v)
         })
         .collect();
-    let base = 1_795_312_800_000_000i64; // 2026-11-21T02:00:00Z
+    let base = NIGHT_ZERO_MICROS + night as i64 * DAY_MICROS;
     let ts = TimestampMicrosecondArray::from(
         (0..n)
             .map(|_| base + rng.below(3_600_000_000) as i64)
@@ -171,8 +223,9 @@ pub fn batch(rng: &mut Rng, n: usize, variant: Variant, offset: usize) -> Record
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).expect("columns match the schema")
 }
 
-/// Writes `rows` rows over `files` Parquet files `part-00000.parquet`… into `dir` (created), zstd,
-/// row groups of at most one million rows.
+/// Writes `rows` rows of night `seed` over `files` Parquet files `part-00000.parquet`… into `dir`
+/// (created), zstd, row groups of at most one million rows. Customers `c000000000000`… are the same
+/// every night; the night re-scores them and runs `seed` days after 2026-11-22T02:00Z.
 pub fn write_dir(
     dir: &Path,
     rows: usize,
@@ -204,7 +257,7 @@ pub fn write_dir(
         let mut file = Some(file);
         loop {
             let chunk = left.min(100_000);
-            let b = batch(&mut rng, chunk, variant, done + (n - left));
+            let b = batch(&mut rng, chunk, variant, done + (n - left), seed);
             let w = match &mut writer {
                 Some(w) => w,
                 None => writer.insert(

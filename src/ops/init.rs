@@ -1,10 +1,12 @@
 //! `lastgood init`: a commented starter project for one dataset, and `lastgood schema infer`: a
 //! draft contract from sample files.
 //!
-//! `init` writes `lastgood.toml` (or adds the dataset to an existing one), `validations/<ds>.toml`
-//! with the default gates spelled out and commented, and, given `--sample`, the contract
-//! `schemas/<ds>.contract.json` drafted from it. It never overwrites a file: what exists is kept
-//! and reported as such.
+//! 1. `lastgood.toml`: written, or the dataset's section added to an existing one.
+//! 2. Given `--sample`: the sample is profiled ([`crate::profile`]) and `validations/<ds>.toml` holds
+//!    the gates its columns call for (keys, scores, categories, bounds, timestamps), each commented
+//!    with why; the contract `schemas/<ds>.contract.json` is drafted from it. Without a sample,
+//!    the default gates, spelled out and commented.
+//! 3. It never overwrites a file: what exists is kept and reported as such.
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +44,9 @@ pub struct InitOutcome {
     #[serde(default)]
     pub partition_types: std::collections::BTreeMap<String, crate::partition::KeyType>,
     pub next: Vec<String>,
+    /// What `--sample` showed, column by column: the roles the gates were chosen from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::profile::Profile>,
 }
 
 pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
@@ -55,6 +60,7 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
         kept: Vec::new(),
         partition_types: Default::default(),
         next: Vec::new(),
+        profile: None,
     };
     let config = opts.dir.join("lastgood.toml");
     // The projection is on unless turned off here or in the dataset's existing section.
@@ -76,6 +82,8 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
             })?;
         }
         out.partition_types = partition_types(&opts.partition_by, &opts.sample, &sources);
+        let files: Vec<PathBuf> = sources.files.iter().map(|f| f.local.clone()).collect();
+        out.profile = Some(crate::profile::profile(&files)?);
         Some(contract_of(&sources, Some(name.to_string())))
     };
 
@@ -113,7 +121,19 @@ pub async fn init(opts: &InitOptions) -> Result<InitOutcome> {
     }
 
     let validations = opts.dir.join("validations").join(format!("{name}.toml"));
-    place(&mut out, &validations, &validations_text(&name))?;
+    match out.profile.clone() {
+        Some(p) => {
+            let text = crate::profile::validations_toml(name.as_str(), &p);
+            if place(&mut out, &validations, &text)?
+                && let Some(w) = out.written.last_mut()
+            {
+                w.push_str(&format!(" ({})", p.summary()));
+            }
+        }
+        None => {
+            place(&mut out, &validations, &validations_text(&name))?;
+        }
+    }
     let contract_path = opts
         .dir
         .join("schemas")
@@ -195,14 +215,15 @@ fn shown(p: &Path) -> String {
     p.display().to_string()
 }
 
-fn place(out: &mut InitOutcome, path: &Path, text: &str) -> Result<()> {
+/// Writes a new file; returns whether it did (an existing one is kept).
+fn place(out: &mut InitOutcome, path: &Path, text: &str) -> Result<bool> {
     if path.exists() {
         out.kept.push(shown(path));
-        return Ok(());
+        return Ok(false);
     }
     write(path, text, false)?;
     out.written.push(shown(path));
-    Ok(())
+    Ok(true)
 }
 
 /// Writes a file; a new one is created exclusively, so a file that appears meanwhile is kept.

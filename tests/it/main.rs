@@ -2,6 +2,7 @@
 //! and the on-store files against their JSON Schemas.
 
 mod architecture;
+mod breakage;
 mod cli;
 mod cli_ux;
 mod cloud;
