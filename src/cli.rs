@@ -302,6 +302,20 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
     },
+    // --- issue 16 (wheel): the `notify` verb; to become src/commands/notify.rs ---
+    /// Send again what a history entry announced to the dataset's orchestrators (Airflow, OpenLineage)
+    #[command(
+        after_help = "Examples:\n  lastgood notify churn_scores 42\n  lastgood notify churn_scores --version latest --json\n\nSEQ: the asset event of that move (Airflow), and for a promotion its publish's run (OpenLineage START and COMPLETE). --version: the OpenLineage run of that version's newest gate report (FAIL for a rejected publish, which has no history entry). Exit codes: 0 every notification sent, 1 one failed (it says why), 2 no such entry or version, or nothing configured"
+    )]
+    Notify {
+        dataset: String,
+        /// The history position (`lastgood pointer history` numbers them)
+        #[arg(required_unless_present = "version", conflicts_with = "version")]
+        seq: Option<u64>,
+        /// A version's publish run instead (OpenLineage only): an id, a prefix, latest, @N…
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+    },
 }
 
 /// `query --format`.

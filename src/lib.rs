@@ -28,6 +28,7 @@ pub mod html;
 pub mod layout;
 pub mod manifest;
 pub mod names;
+pub mod notify;
 pub mod ops;
 pub mod partition;
 pub mod pointer;

@@ -1,6 +1,7 @@
 //! The `lastgood` binary: parse flags once, dispatch to the library, print, exit with the
 //! documented code.
 
+mod announce;
 mod cli;
 mod output;
 
@@ -166,11 +167,17 @@ impl Env {
             return Ok(None);
         }
         let d = self.config.dataset(dataset);
-        Ok(Some(lastgood::rules::DatasetRules::new(
+        let mut rules = lastgood::rules::DatasetRules::new(
             d.partitioning()?,
             &self.rules(dataset, args)?,
             d.success_marker()?,
-        )))
+        );
+        // issue 16: where moves are announced travels with the rules.
+        if let Some(n) = d.notify.filter(|n| !n.is_empty()) {
+            n.check()?;
+            rules.notify = Some(n);
+        }
+        Ok(Some(rules))
     }
 
     /// The rules a writer applies, settled against the store's ([`lastgood::rules::settle`]).
@@ -423,7 +430,22 @@ async fn run(cli: Cli) -> Result<Done> {
                 success_marker: settled.rules.success_marker.clone(),
                 record_rules: settled.record.then(|| settled.rules.clone()),
             };
-            let mut out = publish::publish(&ds, &env.ctx, opts).await?;
+            // issue 16: OpenLineage START before anything is sealed; never fails the publish.
+            let notes = announce::PublishNotes::start(
+                &ds,
+                settled.rules.notify.clone(),
+                &opts.sources,
+                env.ctx.now(),
+            )
+            .await;
+            let mut out = match publish::publish(&ds, &env.ctx, opts).await {
+                Ok(out) => out,
+                Err(e) => {
+                    notes.failed(&ds, &e, env.ctx.now()).await;
+                    return Err(e);
+                }
+            };
+            let notifications = notes.finished(&ds, &out, env.ctx.now()).await;
             for why in &out.ignored {
                 eprintln!("lastgood: warning: {why}");
             }
@@ -434,7 +456,15 @@ async fn run(cli: Cli) -> Result<Done> {
                     .map(lastgood::gates::GateResult::without_charts)
                     .collect();
             }
-            let text = render(json, quiet, &out, |o| output::publish(o, verbose));
+            let text = render(
+                json,
+                quiet,
+                &announce::Announced {
+                    outcome: &out,
+                    notifications,
+                },
+                |o| output::publish(o.outcome, verbose),
+            );
             if let Some(why) = &out.frozen {
                 return Ok(Done {
                     out: text,
@@ -546,7 +576,22 @@ async fn run(cli: Cli) -> Result<Done> {
             let ds = env.dataset(&dataset)?;
             let version = refs::resolve(&ds, &version).await?;
             let out = set::set(&ds, &env.ctx, &version, &reason, force).await?;
-            render(json, quiet, &out, output::moved)
+            let notifications = announce::after_move(
+                &ds,
+                env.config.dataset(&dataset).notify.as_ref(),
+                out.seq,
+                out.moved,
+            )
+            .await;
+            render(
+                json,
+                quiet,
+                &announce::Announced {
+                    outcome: &out,
+                    notifications,
+                },
+                |o| output::moved(o.outcome),
+            )
         }
         Command::Pointer(PointerCommand::Revert {
             dataset,
@@ -561,30 +606,45 @@ async fn run(cli: Cli) -> Result<Done> {
                     .iter()
                     .map(|p| lastgood::partition::selector(p))
                     .collect::<Result<Vec<_>>>()?;
-                let out = revert::revert_partitions(
-                    &env.dataset(&dataset)?,
-                    &env.ctx,
-                    &selectors,
-                    to.as_ref(),
-                    &reason,
+                let ds = env.dataset(&dataset)?;
+                let out =
+                    revert::revert_partitions(&ds, &env.ctx, &selectors, to.as_ref(), &reason)
+                        .await?;
+                let notifications = announce::after_move(
+                    &ds,
+                    env.config.dataset(&dataset).notify.as_ref(),
+                    out.moved.seq,
+                    out.moved.moved,
                 )
-                .await?;
+                .await;
                 return Ok(Done::from(render(
                     json,
                     quiet,
-                    &out,
-                    output::partition_revert,
+                    &announce::Announced {
+                        outcome: &out,
+                        notifications,
+                    },
+                    |o| output::partition_revert(o.outcome),
                 )));
             }
-            let out = revert::revert(
-                &env.dataset(&dataset)?,
-                &env.ctx,
-                to.as_ref(),
-                &reason,
-                force,
+            let ds = env.dataset(&dataset)?;
+            let out = revert::revert(&ds, &env.ctx, to.as_ref(), &reason, force).await?;
+            let notifications = announce::after_move(
+                &ds,
+                env.config.dataset(&dataset).notify.as_ref(),
+                out.seq,
+                out.moved,
             )
-            .await?;
-            render(json, quiet, &out, output::moved)
+            .await;
+            render(
+                json,
+                quiet,
+                &announce::Announced {
+                    outcome: &out,
+                    notifications,
+                },
+                |o| output::moved(o.outcome),
+            )
         }
         Command::Rules(RulesCommand::Show { dataset }) => {
             let out = lastgood::rules::show(&env.dataset(&dataset)?).await?;
@@ -602,6 +662,36 @@ async fn run(cli: Cli) -> Result<Done> {
             };
             let out = lastgood::rules::set(&ds, &env.ctx, &proposed, &reason).await?;
             render(json, quiet, &out, output::rules_set)
+        }
+        // --- issue 16 (wheel): `notify`; to become src/commands/notify.rs ---
+        Command::Notify {
+            dataset,
+            seq,
+            version,
+        } => {
+            let ds = env.dataset(&dataset)?;
+            let out = announce::resend(
+                &ds,
+                env.config.dataset(&dataset).notify.as_ref(),
+                seq,
+                version.as_deref(),
+            )
+            .await?;
+            let text = render(json, quiet, &out, announce::human);
+            let failed = out.notifications.iter().filter(|n| !n.ok).count();
+            if failed > 0 {
+                return Ok(Done {
+                    out: text,
+                    failure: Some((
+                        1,
+                        format!(
+                            "{failed} of {} notification(s) for {dataset} failed",
+                            out.notifications.len()
+                        ),
+                    )),
+                });
+            }
+            text
         }
         Command::Freeze { dataset, reason } => {
             let out = freeze::freeze(&env.dataset(&dataset)?, &env.ctx, &reason).await?;

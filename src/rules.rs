@@ -43,6 +43,10 @@ pub struct DatasetRules {
     pub contract: Option<Contract>,
     /// A file every source folder must hold (`_SUCCESS`).
     pub success_marker: Option<String>,
+    /// Orchestrators told of every move and publish (issue 16, src/notify/): absent when none,
+    /// so the rules of datasets without them keep their bytes and checksum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<crate::notify::Notify>,
 }
 
 impl DatasetRules {
@@ -58,6 +62,7 @@ impl DatasetRules {
             gates: rules.validations.gates.clone(),
             contract: rules.contract.clone(),
             success_marker: success_marker.map(str::to_string),
+            notify: None,
         }
     }
 
@@ -163,6 +168,17 @@ impl DatasetRules {
             out.push(format!(
                 "success_marker {:?} -> {:?}",
                 self.success_marker, other.success_marker
+            ));
+        }
+        if self.notify != other.notify {
+            let show = |n: &Option<crate::notify::Notify>| match n {
+                Some(n) if !n.is_empty() => json_str(n),
+                _ => "none".to_string(),
+            };
+            out.push(format!(
+                "notify {} -> {}",
+                show(&self.notify),
+                show(&other.notify)
             ));
         }
         out

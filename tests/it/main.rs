@@ -10,6 +10,7 @@ mod edges;
 mod gates;
 mod ks_fixtures;
 mod lifecycle;
+mod notify;
 mod operators;
 mod partitions;
 mod readme;
