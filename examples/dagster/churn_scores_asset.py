@@ -12,8 +12,6 @@ The check names come from the rules recorded on the store (``lastgood rules show
 default gates for a dataset never published. Settings: ``LASTGOOD_ROOT`` and ``CHURN_OUT``.
 """
 
-from __future__ import annotations
-
 import os
 from collections import OrderedDict
 from typing import Any, Dict, Iterator, List

@@ -85,3 +85,17 @@ pip_q "$airflow_venv" -r "$repo/examples/airflow/requirements.txt" \
 echo "airflow venv ready in $((SECONDS - started)) s"
 PATH="$airflow_venv/bin:$clean_path" PYTHONDONTWRITEBYTECODE=1 "$airflow_venv/bin/python" -m pytest -q \
   -p no:cacheprovider --rootdir "$repo/examples/airflow" "$repo/examples/airflow/test_dag.py"
+
+# The Dagster example (examples/dagster/test_asset.py: dg.materialize, one check result per gate),
+# in a cached venv with the pinned dagster and this wheel.
+dagster_venv=${LASTGOOD_DAGSTER_VENV:-$HOME/.cache/lastgood/dagster-venv}
+started=$SECONDS
+if [[ ! -x $dagster_venv/bin/python ]]; then
+  "$python" -m venv "$dagster_venv" || die "could not create $dagster_venv"
+fi
+pip_q "$dagster_venv" -r "$repo/examples/dagster/requirements.txt" \
+  || die "pip install -r examples/dagster/requirements.txt failed (PyPI reachable? delete $dagster_venv to start over)"
+"$dagster_venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-index --force-reinstall "$WHEEL"
+echo "dagster venv ready in $((SECONDS - started)) s"
+PATH="$dagster_venv/bin:$clean_path" PYTHONDONTWRITEBYTECODE=1 "$dagster_venv/bin/python" -m pytest -q \
+  -p no:cacheprovider --rootdir "$repo/examples/dagster" "$repo/examples/dagster/test_asset.py"
