@@ -470,9 +470,8 @@ pub async fn resend(
         crate::ops::resolve::resolve(ds, &crate::ops::resolve::At::Version(version.clone()))
             .await?;
     let run = PublishRun::derived(cfg, ds, &stored.url);
-    let end = if closed_at.is_some() {
-        EventType::Complete
-    } else if parsed.passed {
+    // A promotion went live (forced or not); otherwise the report's verdict decides.
+    let end = if closed_at.is_some() || parsed.passed {
         EventType::Complete
     } else {
         EventType::Fail
