@@ -1,11 +1,47 @@
 //! Errors of the library, each carrying the dataset, version, path or gate it is about.
 //!
-//! Every error maps to one documented exit code (see [`Error::exit_code`]); the CLI prints it as
-//! `lastgood: <message>` on one line.
+//! Every error maps to one documented exit status (see [`Exit`] and [`Error::exit`]); the CLI prints
+//! it as `lastgood: <message>` on one line. An outcome that is not an error but still a failure
+//! (gates failed, a frozen dataset, problems found by doctor) names its own [`Exit`] in the binary.
 
 use std::fmt;
 
-/// What went wrong, in the classes the exit codes distinguish.
+/// The process exit statuses, as documented in the README and `lastgood --help`: the one table of
+/// them. Errors map to one ([`Error::exit`]); so do outcomes that fail without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done.
+    Ok,
+    /// 1: an unexpected failure (store, I/O).
+    Failure,
+    /// 2: bad usage or bad input (a bad name or file, something not found, a store object that
+    /// does not verify).
+    Usage,
+    /// 3: gates failed; the pointer did not move.
+    GatesFailed,
+    /// 4: refused by policy (a reverted version, a frozen dataset, nothing to revert to, a sealed id
+    /// with other content).
+    Refused,
+    /// 5: the pointer moved underneath and was left as it was; safe to retry.
+    Conflict,
+}
+
+impl Exit {
+    /// The number the process exits with.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+            Exit::GatesFailed => 3,
+            Exit::Refused => 4,
+            Exit::Conflict => 5,
+        }
+    }
+}
+
+/// What went wrong, in the classes the exit codes distinguish. Gates that fail are not an error:
+/// a publish or validate that judged returns its verdict (and the binary exits 3 after printing it).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad usage or bad input: a malformed name, a missing file, a non-Parquet source. Exit 2.
@@ -17,9 +53,6 @@ pub enum Error {
     /// An object on the store does not parse or does not verify (edited by hand, truncated). Exit 2.
     #[error("{0}")]
     Corrupt(String),
-    /// Gates with severity `fail` failed; the pointer did not move. Exit 3.
-    #[error("{0}")]
-    GatesFailed(String),
     /// Refused by policy: a reverted version, a frozen dataset, nothing to revert to, a sealed id
     /// with other content. Exit 4.
     #[error("refused: {0}")]
@@ -66,24 +99,28 @@ fn unreachable(e: &object_store::Error) -> bool {
 }
 
 impl Error {
-    /// The process exit code documented in the README and `--help`.
-    pub fn exit_code(&self) -> u8 {
+    /// The exit status documented in the README and `--help`.
+    pub fn exit(&self) -> Exit {
         match self {
-            Error::Input(_) | Error::NotFound(_) | Error::Corrupt(_) => 2,
-            Error::GatesFailed(_) => 3,
-            Error::Refused(_) => 4,
-            Error::Conflict(_) => 5,
+            Error::Input(_) | Error::NotFound(_) | Error::Corrupt(_) => Exit::Usage,
+            Error::Refused(_) => Exit::Refused,
+            Error::Conflict(_) => Exit::Conflict,
             Error::Store { source, .. } => match source {
                 object_store::Error::NotFound { .. }
                 | object_store::Error::InvalidPath { .. }
                 | object_store::Error::PermissionDenied { .. }
-                | object_store::Error::Unauthenticated { .. } => 2,
+                | object_store::Error::Unauthenticated { .. } => Exit::Usage,
                 // A root that cannot be reached at all is bad input, not a fault of the store.
-                e if unreachable(e) => 2,
-                _ => 1,
+                e if unreachable(e) => Exit::Usage,
+                _ => Exit::Failure,
             },
-            Error::Io { .. } | Error::DataFusion { .. } => 1,
+            Error::Io { .. } | Error::DataFusion { .. } => Exit::Failure,
         }
+    }
+
+    /// [`Error::exit`] as the number the process exits with.
+    pub fn exit_code(&self) -> u8 {
+        self.exit().code()
     }
 
     /// A short, stable name of the class, used in `--json` error output.
@@ -92,7 +129,6 @@ impl Error {
             Error::Input(_) => "input",
             Error::NotFound(_) => "not_found",
             Error::Corrupt(_) => "corrupt",
-            Error::GatesFailed(_) => "gates_failed",
             Error::Refused(_) => "refused",
             Error::Conflict(_) => "conflict",
             Error::Store { .. } => "store",

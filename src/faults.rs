@@ -2,10 +2,15 @@
 //! and counts every request (the benchmark uses `Fault::Never` for that alone).
 //!
 //! Writes are `put_opts` and `put_multipart_opts` (deletes count too), in the order the operation
-//! makes them, so "cut after N writes" walks a publish through each of its steps. The binary honours
-//! `LASTGOOD_FAULT_ABORT_AFTER_WRITES=N` (abort the process, like SIGKILL, before write N+1) and
-//! `LASTGOOD_FAULT_FAIL_AFTER_WRITES=N` (fail every write after N with a store error) so crash tests
-//! can drive the real binary.
+//! makes them, so "cut after N writes" walks a publish through each of its steps. A binary built
+//! for the tests honours `LASTGOOD_FAULT_ABORT_AFTER_WRITES=N` (abort the process, like SIGKILL,
+//! before write N+1) and `LASTGOOD_FAULT_FAIL_AFTER_WRITES=N` (fail every write after N with a store
+//! error) so crash tests can drive the real binary.
+//!
+//! Test code, out of the production path: this module exists only with the `faults` feature, which
+//! the crate's dev-dependency on itself turns on for tests, examples and benchmarks. `cargo build`,
+//! `cargo install` and the wheel build without it, so no environment variable can make a shipped
+//! binary abort or fail its writes.
 
 use std::fmt;
 use std::ops::Range;

@@ -22,6 +22,7 @@ pub mod context;
 pub mod dataset;
 pub mod delta;
 pub mod error;
+#[cfg(feature = "faults")]
 pub mod faults;
 pub mod gates;
 pub mod html;

@@ -68,8 +68,14 @@ impl Store {
     /// `abfss://container@account.dfs.core.windows.net/prefix`, `adl://`, `azure://`,
     /// `https://account.blob.core.windows.net/container/prefix`; see [`crate::cloud`]).
     /// Cloud credentials and endpoints come from the standard environment variables.
+    ///
+    /// Built with the test-only `faults` feature (tests, examples and benchmarks enable it; the
+    /// shipped binary never has it), the store is wrapped in a [`crate::faults::FaultyStore`] when
+    /// `LASTGOOD_FAULT_*` asks for one, so crash tests can drive the real binary.
     pub fn open(root: &str) -> Result<Store> {
+        #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
         let mut store = Self::open_plain(root)?;
+        #[cfg(feature = "faults")]
         if let Some(fault) = crate::faults::Fault::from_env() {
             store.inner = Arc::new(crate::faults::FaultyStore::new(store.inner, fault));
             store.fast_local = false;
@@ -210,13 +216,13 @@ impl Store {
 
     /// The local filesystem path of an object, when the store is the local filesystem.
     pub fn local_path_of(&self, path: &Path) -> Option<std::path::PathBuf> {
-        (self.store_url.scheme() == "file").then(|| {
-            let mut p = std::path::PathBuf::from("/");
-            for part in path.parts() {
-                p.push(percent_decode(part.as_ref()));
-            }
-            p
-        })
+        if self.store_url.scheme() != "file" {
+            return None;
+        }
+        // object_store's own mapping of a path to the filesystem (percent-decoding its parts).
+        object_store::local::LocalFileSystem::new()
+            .path_to_filesystem(path)
+            .ok()
     }
 
     pub fn display(&self) -> &str {
@@ -469,10 +475,11 @@ enum Copied {
     Changed(String),
 }
 
-/// Local to local: a kernel copy to a staging file beside the target, hashed, then a hard link,
-/// which fails if the target exists: the same create-if-absent the object store gives, without
-/// reading the file into memory. The copy is hashed before it is linked, so the target holds
-/// exactly the bytes `checksum` names, or nothing.
+/// Local to local: a kernel copy to a staging file beside the target (with the source's
+/// permissions, as `fs::copy` gives), hashed, then persisted without clobbering (an atomic
+/// rename-if-absent, or a hard link): the same create-if-absent the object store gives, without
+/// reading the file into memory. The copy is hashed before it is persisted, so the target holds
+/// exactly the bytes `checksum` names, or nothing; a staging file not persisted is removed.
 fn copy_create(
     src: &std::path::Path,
     target: &std::path::Path,
@@ -482,44 +489,25 @@ fn copy_create(
         .parent()
         .ok_or_else(|| std::io::Error::other("no parent folder"))?;
     std::fs::create_dir_all(dir)?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    // Not derived from the target's name: a name near the filesystem's 255-byte limit must fit.
-    let staging = dir.join(format!(".lastgood-{}-{nanos}.staging", std::process::id()));
-    let linked = std::fs::copy(src, &staging).and_then(|_| {
-        let mut h = blake3::Hasher::new();
-        h.update_reader(std::fs::File::open(&staging)?)?;
-        let now = format!("blake3:{}", h.finalize().to_hex());
-        if now != checksum {
-            return Ok(Copied::Changed(now));
-        }
-        match std::fs::hard_link(&staging, target) {
-            Ok(()) => Ok(Copied::Put(Put::Created)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Copied::Put(Put::Exists)),
-            Err(e) => Err(e),
-        }
-    });
-    let _ = std::fs::remove_file(&staging);
-    linked
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
+    let mut from = std::fs::File::open(src)?;
+    // Named by tempfile, not after the target: a name near the filesystem's 255-byte limit fits.
+    let mut staged = tempfile::Builder::new()
+        .prefix(".lastgood-")
+        .suffix(".staging")
+        .permissions(from.metadata()?.permissions())
+        .tempfile_in(dir)?;
+    std::io::copy(&mut from, staged.as_file_mut())?;
+    let mut h = blake3::Hasher::new();
+    h.update_reader(staged.reopen()?)?;
+    let now = format!("blake3:{}", h.finalize().to_hex());
+    if now != checksum {
+        return Ok(Copied::Changed(now));
     }
-    String::from_utf8_lossy(&out).into_owned()
+    match staged.persist_noclobber(target) {
+        Ok(_) => Ok(Copied::Put(Put::Created)),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(Copied::Put(Put::Exists))
+        }
+        Err(e) => Err(e.error),
+    }
 }

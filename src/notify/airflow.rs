@@ -100,7 +100,11 @@ pub async fn extra(ds: &Dataset, entry: &LogEntry) -> serde_json::Value {
         .and_then(|p| p.as_array())
         .into_iter()
         .flatten()
-        .filter_map(|p| p.get("partition").and_then(|s| s.as_str()).map(String::from))
+        .filter_map(|p| {
+            p.get("partition")
+                .and_then(|s| s.as_str())
+                .map(String::from)
+        })
         .collect();
     if entry.action == Action::Revert
         && !partitions.is_empty()
@@ -150,7 +154,10 @@ async fn send(cfg: &Config, extra: &serde_json::Value) -> std::result::Result<()
 }
 
 /// The bearer token, from the environment (see the module doc).
-async fn token(cfg: &Config, http: &reqwest::Client) -> std::result::Result<Option<String>, String> {
+async fn token(
+    cfg: &Config,
+    http: &reqwest::Client,
+) -> std::result::Result<Option<String>, String> {
     if let Some(t) = std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty()) {
         return Ok(Some(t));
     }

@@ -139,15 +139,6 @@ pub(crate) fn http_error(e: &reqwest::Error) -> String {
     msg
 }
 
-/// The notification settings in force for `ds`: the rules recorded on the store, else the
-/// writer's own (`local`, from lastgood.toml), for a dataset with none recorded yet.
-pub async fn in_force(ds: &Dataset, local: Option<&Notify>) -> Result<Notify> {
-    Ok(match crate::rules::in_force(ds).await? {
-        Some((_, rules)) => rules.notify.unwrap_or_default(),
-        None => local.cloned().unwrap_or_default(),
-    })
-}
-
 /// Announces history entry `seq` of `ds` to every target that takes it: a move (promote, set,
 /// revert, partition revert) goes to Airflow as an asset event. Marks (freeze, pin, gc…) are not
 /// announced.

@@ -718,6 +718,7 @@ async fn upload(
     files: &[SourceFile],
     created: &std::sync::Mutex<Vec<object_store::path::Path>>,
 ) -> Result<()> {
+    #[cfg(feature = "faults")]
     crate::faults::pause_before_upload().await;
     let total = files.iter().map(|f| f.size).sum();
     let bar = &crate::progress::Bar::new("uploading", total, crate::progress::Unit::Bytes);

@@ -24,7 +24,7 @@ fn lgw(cwd: &Path, root: &Path, cols: usize, args: &[&str]) -> Output {
 
 /// Human output with what changes run to run replaced: the temp folder, times, durations, report
 /// names (the actor is fixed: tester@ci).
-fn normalise(s: &str, tmp: &Path) -> String {
+pub(crate) fn normalise(s: &str, tmp: &Path) -> String {
     let s = s.replace(tmp.to_str().unwrap(), "<TMP>");
     let s = regex::Regex::new(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC")
         .unwrap()
@@ -43,7 +43,7 @@ fn normalise(s: &str, tmp: &Path) -> String {
 }
 
 /// Compares with tests/golden/NAME, or writes it with LASTGOOD_BLESS=1.
-fn golden(name: &str, got: &str) {
+pub(crate) fn golden(name: &str, got: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(name);
@@ -62,7 +62,7 @@ fn golden(name: &str, got: &str) {
 
 /// mon, tue promoted; wed (drift) rejected; thu (nulls) forced live, then reverted. Ids chosen so
 /// refs and goldens are stable.
-fn week(cwd: &Path, root: &Path) {
+pub(crate) fn week(cwd: &Path, root: &Path) {
     let nights = [
         ("mon-1", Variant::Good, 1, "mon"),
         ("tue-2", Variant::Good, 2, "tue"),

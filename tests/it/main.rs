@@ -1,6 +1,7 @@
 //! One integration binary: the conformance suite on every store, the real binary on a local root,
 //! and the on-store files against their JSON Schemas.
 
+mod architecture;
 mod cli;
 mod cli_ux;
 mod cloud;
@@ -8,6 +9,7 @@ mod conformance;
 mod delta;
 mod edges;
 mod gates;
+mod golden;
 mod ks_fixtures;
 mod lifecycle;
 mod notify;

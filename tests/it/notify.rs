@@ -74,7 +74,10 @@ impl Stub {
                     body,
                 });
                 let (status, answer) = if fail.load(Ordering::SeqCst) {
-                    ("503 Service Unavailable", json!({"detail": "down for maintenance"}))
+                    (
+                        "503 Service Unavailable",
+                        json!({"detail": "down for maintenance"}),
+                    )
                 } else if target == "/auth/token" {
                     ("201 Created", json!({"access_token": "jwt-from-stub"}))
                 } else if target.starts_with("/api/v2/assets?") {
@@ -145,10 +148,7 @@ fn history(cwd: &Path) -> Vec<Value> {
 
 /// The asset event lastgood must send for history entry `seq`, built from the entry itself.
 fn expected_event(cwd: &Path, seq: u64, report: Value) -> Value {
-    let e = history(cwd)
-        .into_iter()
-        .find(|e| e["seq"] == seq)
-        .unwrap();
+    let e = history(cwd).into_iter().find(|e| e["seq"] == seq).unwrap();
     json!({"asset_id": 7, "extra": {
         "producer": "lastgood",
         "dataset": "churn",
@@ -195,7 +195,10 @@ fn airflow_gets_exactly_one_asset_event_per_move() {
         seen,
         [
             ("POST", "/auth/token"),
-            ("GET", "/api/v2/assets?uri_pattern=s3%3A%2F%2Fml-out%2Flake%2Fchurn&limit=100"),
+            (
+                "GET",
+                "/api/v2/assets?uri_pattern=s3%3A%2F%2Fml-out%2Flake%2Fchurn&limit=100"
+            ),
             ("POST", "/api/v2/assets/events"),
         ]
     );
@@ -226,7 +229,10 @@ fn airflow_gets_exactly_one_asset_event_per_move() {
         &[("LASTGOOD_AIRFLOW_TOKEN", "api-token")],
     );
     assert_eq!(code(&o), 3, "{}", stderr(&o));
-    assert!(stub.take().is_empty(), "no event for a publish that did not move the pointer");
+    assert!(
+        stub.take().is_empty(),
+        "no event for a publish that did not move the pointer"
+    );
     let out2: Value = ok_json(&run(
         cwd,
         &["publish", "churn", tue.to_str().unwrap(), "--json"],
@@ -334,10 +340,7 @@ fn a_failed_notification_never_blocks_a_move_and_is_sent_again() {
     assert_eq!(out["promoted"], true, "the move stands");
     let n = &out["notifications"][0];
     assert_eq!(n["ok"], false);
-    assert!(
-        n["error"].as_str().unwrap().contains("503"),
-        "{n}"
-    );
+    assert!(n["error"].as_str().unwrap().contains("503"), "{n}");
     let err = stderr(&o);
     assert!(
         err.contains("warning: the Airflow asset_event for churn was not sent")
@@ -361,7 +364,11 @@ fn a_failed_notification_never_blocks_a_move_and_is_sent_again() {
     stub.failing.store(true, Ordering::SeqCst);
     let o = run(cwd, &["notify", "churn", "1"], &[]);
     fails_with(&o, 1, "1 of 1 notification(s) for churn failed");
-    assert!(stdout(&o).contains("FAILED airflow asset_event"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("FAILED airflow asset_event"),
+        "{}",
+        stdout(&o)
+    );
     stub.failing.store(false, Ordering::SeqCst);
     ok_json::<Value>(&run(
         cwd,
@@ -369,10 +376,17 @@ fn a_failed_notification_never_blocks_a_move_and_is_sent_again() {
         &[],
     ));
     fails_with(&run(cwd, &["notify", "churn", "2"], &[]), 2, "not a move");
-    fails_with(&run(cwd, &["notify", "churn", "9"], &[]), 2, "no history entry #9");
+    fails_with(
+        &run(cwd, &["notify", "churn", "9"], &[]),
+        2,
+        "no history entry #9",
+    );
 }
 
-fn openlineage_validators() -> (jsonschema::Validator, Vec<(&'static str, jsonschema::Validator)>) {
+fn openlineage_validators() -> (
+    jsonschema::Validator,
+    Vec<(&'static str, jsonschema::Validator)>,
+) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openlineage");
     let load = |f: &str| -> Value {
         serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap()
@@ -388,10 +402,15 @@ fn openlineage_validators() -> (jsonschema::Validator, Vec<(&'static str, jsonsc
             .build(schema)
             .unwrap()
     };
-    let run_event = build(&json!({"$ref": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}));
+    let run_event = build(
+        &json!({"$ref": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}),
+    );
     let facets = [
         ("version", "DatasetVersionDatasetFacet.json"),
-        ("dataQualityAssertions", "DataQualityAssertionsDatasetFacet.json"),
+        (
+            "dataQualityAssertions",
+            "DataQualityAssertionsDatasetFacet.json",
+        ),
         ("dataQualityMetrics", "DataQualityMetricsDatasetFacet.json"),
         ("errorMessage", "ErrorMessageRunFacet.json"),
     ]
@@ -425,9 +444,19 @@ fn openlineage_runs_per_publish_validate_against_the_spec() {
         &["publish", "churn", mon.to_str().unwrap(), "--json"],
         &[],
     ));
-    assert_eq!(code(&run(cwd, &["publish", "churn", wed.to_str().unwrap()], &[])), 3);
-    ok_json::<Value>(&run(cwd, &["freeze", "churn", "--reason", "INC-1", "--json"], &[]));
-    assert_eq!(code(&run(cwd, &["publish", "churn", tue.to_str().unwrap()], &[])), 4);
+    assert_eq!(
+        code(&run(cwd, &["publish", "churn", wed.to_str().unwrap()], &[])),
+        3
+    );
+    ok_json::<Value>(&run(
+        cwd,
+        &["freeze", "churn", "--reason", "INC-1", "--json"],
+        &[],
+    ));
+    assert_eq!(
+        code(&run(cwd, &["publish", "churn", tue.to_str().unwrap()], &[])),
+        4
+    );
     // A publish that fails outright (no such folder) still closes its run.
     assert_eq!(code(&run(cwd, &["publish", "churn", "missing/"], &[])), 2);
 
@@ -436,10 +465,15 @@ fn openlineage_runs_per_publish_validate_against_the_spec() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let types: Vec<&str> = lines.iter().map(|e| e["eventType"].as_str().unwrap()).collect();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
     assert_eq!(
         types,
-        ["START", "COMPLETE", "START", "FAIL", "START", "ABORT", "START", "FAIL"]
+        [
+            "START", "COMPLETE", "START", "FAIL", "START", "ABORT", "START", "FAIL"
+        ]
     );
     let (run_event, facets) = openlineage_validators();
     for (i, e) in lines.iter().enumerate() {
@@ -455,7 +489,10 @@ fn openlineage_runs_per_publish_validate_against_the_spec() {
         }
         // Each pair shares its run id; runs differ.
         assert_eq!(e["run"]["runId"], lines[i - i % 2]["run"]["runId"]);
-        assert_eq!(e["job"], json!({"namespace": "ml", "name": "publish.churn"}));
+        assert_eq!(
+            e["job"],
+            json!({"namespace": "ml", "name": "publish.churn"})
+        );
     }
     assert_ne!(lines[0]["run"]["runId"], lines[2]["run"]["runId"]);
 
@@ -464,7 +501,10 @@ fn openlineage_runs_per_publish_validate_against_the_spec() {
     let lake = std::fs::canonicalize(cwd.join("lake")).unwrap();
     assert_eq!(done["namespace"], "file");
     assert_eq!(done["name"], format!("{}/churn", lake.display()));
-    assert_eq!(done["facets"]["version"]["datasetVersion"], first["version"]);
+    assert_eq!(
+        done["facets"]["version"]["datasetVersion"],
+        first["version"]
+    );
     let assertions = done["facets"]["dataQualityAssertions"]["assertions"]
         .as_array()
         .unwrap();
@@ -496,15 +536,30 @@ fn openlineage_runs_per_publish_validate_against_the_spec() {
             .unwrap()
             .contains("ks(score)")
     );
-    assert!(lines[5]["run"]["facets"]["errorMessage"]["message"].as_str().unwrap().contains("frozen"));
-    assert!(lines[7]["run"]["facets"]["errorMessage"]["message"].as_str().unwrap().contains("missing"));
+    assert!(
+        lines[5]["run"]["facets"]["errorMessage"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("frozen")
+    );
+    assert!(
+        lines[7]["run"]["facets"]["errorMessage"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing")
+    );
 
     // Re-sent from the history: START and COMPLETE again, under one id derived from the report,
     // the same each time; and the rejected night's run by version.
     let resent: Value = ok_json(&run(cwd, &["notify", "churn", "1", "--json"], &[]));
     let again: Value = ok_json(&run(cwd, &["notify", "churn", "1", "--json"], &[]));
     let ids = |r: &Value| -> Vec<Value> {
-        r["notifications"].as_array().unwrap().iter().map(|n| n["run_id"].clone()).collect()
+        r["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["run_id"].clone())
+            .collect()
     };
     assert_eq!(ids(&resent), ids(&again));
     let wed_version: Vec<Value> = ok_json(&run(
@@ -534,7 +589,10 @@ fn openlineage_runs_per_publish_validate_against_the_spec() {
     for e in &all[8..] {
         assert_valid(&run_event, e, "re-sent event");
     }
-    assert_eq!(all[9]["outputs"][0]["facets"]["version"]["datasetVersion"], first["version"]);
+    assert_eq!(
+        all[9]["outputs"][0]["facets"]["version"]["datasetVersion"],
+        first["version"]
+    );
 }
 
 #[test]
@@ -544,7 +602,10 @@ fn openlineage_over_http() {
     let cwd = t.path();
     config(
         cwd,
-        &format!("[datasets.churn.notify.openlineage]\nurl = \"{}\"\n", stub.url),
+        &format!(
+            "[datasets.churn.notify.openlineage]\nurl = \"{}\"\n",
+            stub.url
+        ),
     );
     let mon = data(cwd, "mon", 300, 1, 1, Variant::Good);
     let out: Value = ok_json(&run(
@@ -568,7 +629,10 @@ fn openlineage_over_http() {
         .collect();
     assert_eq!(n, ["START", "COMPLETE"]);
     // Bad settings are refused before anything is published.
-    config(cwd, "[datasets.other.notify.openlineage]\nurl = \"ftp://x\"\n");
+    config(
+        cwd,
+        "[datasets.other.notify.openlineage]\nurl = \"ftp://x\"\n",
+    );
     fails_with(
         &run(cwd, &["publish", "other", mon.to_str().unwrap()], &[]),
         2,

@@ -213,10 +213,12 @@ def test_bad_input_and_unexpected_failures(root, demo, workdir):
     with pytest.raises(BadInputError) as usage:
         lastgood.run("pointer", "revert", DS, root=root)  # --reason missing: clap's usage error
     assert usage.value.kind == "usage"
-    # Every write fails: a store failure, exit 1, nothing sealed.
+    # The store fails (a root under a regular file: every read is an I/O error): exit 1.
+    blocker = workdir / "not-a-folder"
+    blocker.write_text("x")
     with pytest.raises(UnexpectedError) as failed:
-        lastgood.publish(DS, str(demo / "mon"), root=root, env={"LASTGOOD_FAULT_FAIL_AFTER_WRITES": "0"})
-    assert failed.value.exit_code == 1
+        lastgood.publish(DS, str(demo / "mon"), root=str(blocker / "lake"))
+    assert failed.value.exit_code == 1 and "Not a directory" in str(failed.value)
     with pytest.raises(BadInputError):
         lastgood.pointer_show(DS, root=root)
 

@@ -1,22 +1,79 @@
-//! The binary's side of notifications (issue 16, [`lastgood::notify`]): announcing after the
-//! commands that move the pointer, `notify` to send again, and the `notifications` field their
-//! `--json` gains. Kept apart from main.rs so it moves as one piece into `src/commands/`.
+//! `lastgood notify`: send again what a history entry announced to the dataset's orchestrators;
+//! and the binary's side of announcing ([`lastgood::notify`]) that `publish`, `pointer set` and
+//! `pointer revert` share: sending after their move, warning on stderr when a notification
+//! failed, and the `notifications` field their `--json` gains.
+//!
+//! `notify DATASET SEQ`:
+//! 1. Read the notification settings in force (the rules on the store, else lastgood.toml's).
+//! 2. Read history entry SEQ; only moves are announced.
+//! 3. Send its Airflow asset event; for a promotion, its publish's OpenLineage run (START and
+//!    COMPLETE, from the stored report).
+//! 4. Print one line per notification; exit 1 if any failed.
+//!
+//! `notify DATASET --version V`: the OpenLineage run of V's newest gate report (FAIL for a
+//! rejected publish, which has no history entry).
 
-use lastgood::Dataset;
+use std::fmt::Write as _;
+
+use lastgood::error::Exit;
 use lastgood::notify::openlineage::{self, Judged, PublishRun};
 use lastgood::notify::{self, Notify, Sent, Target};
 use lastgood::pointer::Action;
-use lastgood::{Error, Result};
+use lastgood::{Dataset, Error, Result};
 use serde::Serialize;
 
+use super::prelude::{Done, Env, Outcome};
+
+/// Send again what a history entry announced to the dataset's orchestrators (Airflow, OpenLineage)
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  lastgood notify churn_scores 42\n  lastgood notify churn_scores --version 20261121T02 --json\n\nSEQ: the asset event of that move (Airflow), and for a promotion its publish's run (OpenLineage START and COMPLETE). --version: the OpenLineage run of that version's newest gate report (FAIL for a rejected publish, which has no history entry).\n\nExit codes: 0 every notification sent, 1 one failed (it says why), 2 no such entry or version, or nothing configured"
+)]
+pub struct Args {
+    dataset: String,
+    /// The history position (`lastgood pointer history` numbers them)
+    #[arg(required_unless_present = "version", conflicts_with = "version")]
+    seq: Option<u64>,
+    /// A version's publish run instead (OpenLineage only): an id, a prefix, latest, @N…
+    #[arg(long, value_name = "VERSION")]
+    version: Option<String>,
+}
+
+pub async fn exec(a: Args, env: &Env) -> Result<Done> {
+    let ds = env.dataset(&a.dataset)?;
+    let local = env.config.dataset(&a.dataset).notify;
+    let out = resend(&ds, local.as_ref(), a.seq, a.version.as_deref()).await?;
+    Ok(env.done(&out))
+}
+
+/// The notification settings in force for `ds`: the rules recorded on the store (so every machine
+/// announces alike), else the writer's own (`local`, from lastgood.toml) for a dataset with none
+/// recorded yet.
+async fn in_force(ds: &Dataset, local: Option<&Notify>) -> Result<Notify> {
+    Ok(match lastgood::rules::in_force(ds).await? {
+        Some((_, rules)) => rules.notify.unwrap_or_default(),
+        None => local.cloned().unwrap_or_default(),
+    })
+}
+
 /// A command's outcome with the notifications it sent: `--json` prints the outcome's fields and
-/// `notifications` (left out when nothing is configured).
+/// `notifications` (left out when nothing is configured); people see the outcome.
 #[derive(Serialize)]
-pub struct Announced<'a, T: Serialize> {
+pub struct Announced<'a, T: Outcome> {
     #[serde(flatten)]
     pub outcome: &'a T,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notifications: Vec<Sent>,
+}
+
+impl<T: Outcome> Outcome for Announced<'_, T> {
+    fn human(&self, verbose: bool) -> String {
+        self.outcome.human(verbose)
+    }
+
+    fn exit(&self) -> Option<(Exit, String)> {
+        self.outcome.exit()
+    }
 }
 
 /// One warning line on stderr per notification that failed.
@@ -29,7 +86,7 @@ pub fn warn(dataset: &str, sent: &[Sent]) {
 /// The settings in force; reading them failing is itself a failed notification, never an error
 /// of the move that was made.
 async fn settings(ds: &Dataset, local: Option<&Notify>) -> std::result::Result<Notify, Sent> {
-    notify::in_force(ds, local).await.map_err(|e| Sent {
+    in_force(ds, local).await.map_err(|e| Sent {
         target: Target::Airflow,
         event: "asset_event".into(),
         to: String::new(),
@@ -41,12 +98,7 @@ async fn settings(ds: &Dataset, local: Option<&Notify>) -> std::result::Result<N
 }
 
 /// After `pointer set` / `pointer revert`: the asset event of entry `seq` when the pointer moved.
-pub async fn after_move(
-    ds: &Dataset,
-    local: Option<&Notify>,
-    seq: u64,
-    moved: bool,
-) -> Vec<Sent> {
+pub async fn after_move(ds: &Dataset, local: Option<&Notify>, seq: u64, moved: bool) -> Vec<Sent> {
     if !moved {
         return Vec::new();
     }
@@ -66,7 +118,11 @@ async fn announce(ds: &Dataset, cfg: &Notify, seq: u64) -> Vec<Sent> {
         Err(e) => vec![Sent {
             target: Target::Airflow,
             event: "asset_event".into(),
-            to: cfg.airflow.as_ref().map(|a| a.url.clone()).unwrap_or_default(),
+            to: cfg
+                .airflow
+                .as_ref()
+                .map(|a| a.url.clone())
+                .unwrap_or_default(),
             ok: false,
             seq: Some(seq),
             run_id: None,
@@ -156,7 +212,7 @@ pub async fn resend(
     seq: Option<u64>,
     version: Option<&str>,
 ) -> Result<Resent> {
-    let cfg = notify::in_force(ds, local).await?;
+    let cfg = in_force(ds, local).await?;
     if cfg.is_empty() {
         return Err(Error::input(format!(
             "no notifications are configured for {0}: add [datasets.{0}.notify.airflow] or [datasets.{0}.notify.openlineage] to lastgood.toml and record it with `lastgood rules set {0} --reason …`",
@@ -176,8 +232,7 @@ pub async fn resend(
         }
         shown_version = entry.to.as_ref().map(|v| v.to_string());
         sent.extend(notify::announce_entry(ds, &cfg, seq).await?);
-        if let (Action::Promote, Some(ol), Some(to)) = (entry.action, &cfg.openlineage, &entry.to)
-        {
+        if let (Action::Promote, Some(ol), Some(to)) = (entry.action, &cfg.openlineage, &entry.to) {
             let report = entry
                 .verdict
                 .as_ref()
@@ -208,8 +263,29 @@ pub async fn resend(
     })
 }
 
-/// `notify`'s human output: one line per notification.
-pub fn human(r: &Resent) -> String {
+impl Outcome for Resent {
+    /// One line per notification.
+    fn human(&self, _verbose: bool) -> String {
+        human(self)
+    }
+
+    /// A notification that failed: exit 1.
+    fn exit(&self) -> Option<(Exit, String)> {
+        let failed = self.notifications.iter().filter(|n| !n.ok).count();
+        (failed > 0).then(|| {
+            (
+                Exit::Failure,
+                format!(
+                    "{failed} of {} notification(s) for {} failed",
+                    self.notifications.len(),
+                    self.dataset
+                ),
+            )
+        })
+    }
+}
+
+fn human(r: &Resent) -> String {
     let mut s = String::new();
     for n in &r.notifications {
         let target = match n.target {
@@ -217,8 +293,12 @@ pub fn human(r: &Resent) -> String {
             Target::Openlineage => "openlineage",
         };
         match &n.error {
-            None => s.push_str(&format!("sent {target} {} to {}\n", n.event, n.to)),
-            Some(e) => s.push_str(&format!("FAILED {target} {} to {}: {e}\n", n.event, n.to)),
+            None => {
+                let _ = writeln!(s, "sent {target} {} to {}", n.event, n.to);
+            }
+            Some(e) => {
+                let _ = writeln!(s, "FAILED {target} {} to {}: {e}", n.event, n.to);
+            }
         }
     }
     if r.notifications.is_empty() {
