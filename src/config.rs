@@ -58,7 +58,7 @@ pub struct DatasetConfig {
     /// Orchestrators told of every pointer move and publish (`[datasets.NAME.notify.airflow]`,
     /// `[datasets.NAME.notify.openlineage]`): recorded with the dataset's rules. See
     /// [`crate::notify`].
-    pub notify: Option<crate::notify::Notify>,
+    pub notify: Option<crate::notify::settings::Notify>,
 }
 
 impl DatasetConfig {

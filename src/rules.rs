@@ -46,7 +46,7 @@ pub struct DatasetRules {
     /// Orchestrators told of every move and publish (issue 16, src/notify/): absent when none,
     /// so the rules of datasets without them keep their bytes and checksum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notify: Option<crate::notify::Notify>,
+    pub notify: Option<crate::notify::settings::Notify>,
 }
 
 impl DatasetRules {
@@ -171,7 +171,7 @@ impl DatasetRules {
             ));
         }
         if self.notify != other.notify {
-            let show = |n: &Option<crate::notify::Notify>| match n {
+            let show = |n: &Option<crate::notify::settings::Notify>| match n {
                 Some(n) if !n.is_empty() => json_str(n),
                 _ => "none".to_string(),
             };

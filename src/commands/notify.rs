@@ -134,7 +134,7 @@ async fn announce(ds: &Dataset, cfg: &Notify, seq: u64) -> Vec<Sent> {
 /// A publish's OpenLineage run, started before it seals anything.
 pub struct PublishNotes {
     cfg: Notify,
-    run: Option<(openlineage::Config, PublishRun)>,
+    run: Option<(lastgood::notify::OpenLineageSettings, PublishRun)>,
     pub sent: Vec<Sent>,
 }
 

@@ -12,61 +12,18 @@
 //!    version, from, seq, action, actor, reason, forced, at, the report's location, and for a
 //!    partition revert the partitions.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::{Sent, Target, client, http_error};
+use super::sent::{Sent, Target, client, http_error};
+use super::settings::AirflowSettings as Config;
 use crate::dataset::Dataset;
-use crate::error::{Error, Result};
+
 use crate::pointer::{Action, LogEntry};
 
 pub const TOKEN_ENV: &str = "LASTGOOD_AIRFLOW_TOKEN";
 pub const USERNAME_ENV: &str = "LASTGOOD_AIRFLOW_USERNAME";
 pub const PASSWORD_ENV: &str = "LASTGOOD_AIRFLOW_PASSWORD";
-
-/// `[datasets.NAME.notify.airflow]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// The Airflow API server, `http://airflow.internal:8080` (the API is under `/api/v2`).
-    pub url: String,
-    /// The asset's URI as the DAGs declare it, `Asset("s3://ml-out/lake/churn_scores")` (a
-    /// name-only asset is matched by its name).
-    pub asset: String,
-    /// The asset's id in Airflow, to skip the lookup.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub asset_id: Option<u64>,
-    /// Seconds per request (default 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<u64>,
-}
-
-impl Config {
-    pub fn check(&self) -> Result<()> {
-        let u = url::Url::parse(&self.url).map_err(|e| {
-            Error::input(format!(
-                "notify.airflow.url {:?}: {e} (expected http(s)://host:port)",
-                self.url
-            ))
-        })?;
-        if !matches!(u.scheme(), "http" | "https") {
-            return Err(Error::input(format!(
-                "notify.airflow.url {:?}: expected http:// or https://",
-                self.url
-            )));
-        }
-        if self.asset.trim().is_empty() {
-            return Err(Error::input(
-                "notify.airflow.asset is empty: the asset's URI as the DAGs declare it",
-            ));
-        }
-        Ok(())
-    }
-
-    fn api(&self, path: &str) -> String {
-        format!("{}/{path}", self.url.trim_end_matches('/'))
-    }
-}
 
 /// The `extra` of the asset event for a move: what a downstream DAG needs to know.
 pub async fn extra(ds: &Dataset, entry: &LogEntry) -> serde_json::Value {

@@ -15,13 +15,12 @@
 //! `lastgood notify DATASET SEQ` re-sends a promotion's run (START and COMPLETE) from its stored
 //! report, under a run id derived from the report, so sending it again twice is the same run.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Sent, Target, client, http_error};
+use super::sent::{Sent, Target, client, http_error};
+use super::settings::OpenLineageSettings as Config;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::gates::{GateResult, Severity};
@@ -36,63 +35,6 @@ const ERROR_FACET: &str = "https://openlineage.io/spec/facets/1-0-1/ErrorMessage
 /// The `producer` of every event and facet: this build of lastgood.
 pub fn producer() -> String {
     format!("urn:lastgood:{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// `[datasets.NAME.notify.openlineage]`: `url` or `file`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// An OpenLineage HTTP endpoint's base, `http://marquez:5000`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The path under `url` (default `api/v1/lineage`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// Append each event as one JSON line to this file instead (relative to the current folder).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<PathBuf>,
-    /// The job's namespace (default `lastgood`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// The job's name (default `publish.<dataset>`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<String>,
-    /// Seconds per request (default 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<u64>,
-}
-
-impl Config {
-    pub fn check(&self) -> Result<()> {
-        match (&self.url, &self.file) {
-            (Some(_), Some(_)) | (None, None) => Err(Error::input(
-                "notify.openlineage: set exactly one of url (an HTTP endpoint) or file (JSON lines)",
-            )),
-            (Some(u), None) => match url::Url::parse(u) {
-                Ok(p) if matches!(p.scheme(), "http" | "https") => Ok(()),
-                _ => Err(Error::input(format!(
-                    "notify.openlineage.url {u:?}: expected http(s)://host:port"
-                ))),
-            },
-            (None, Some(_)) => Ok(()),
-        }
-    }
-
-    /// Where events go: the endpoint's URL or the file.
-    pub fn destination(&self) -> String {
-        match (&self.url, &self.file) {
-            (Some(u), _) => format!(
-                "{}/{}",
-                u.trim_end_matches('/'),
-                self.endpoint
-                    .as_deref()
-                    .unwrap_or("api/v1/lineage")
-                    .trim_start_matches('/')
-            ),
-            (None, Some(f)) => f.display().to_string(),
-            (None, None) => String::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
