@@ -72,7 +72,7 @@ def check_results(out: Dict[str, Any]) -> Iterator[dg.AssetCheckResult]:
 def churn_scores(context: dg.AssetExecutionContext) -> Iterator[Any]:
     folder = os.path.join(os.environ.get("CHURN_OUT", "/data/churn/out"), "latest")
     try:
-        out = lastgood.publish(DATASET, folder, root=ROOT, meta={"dagster_run_id": context.run_id})
+        out = lastgood.publish(DATASET, folder, root=ROOT, meta={"dagster_run_id": context.run.run_id})
     except lastgood.GatesFailedError as e:
         yield from check_results(e.report)
         raise dg.Failure(
