@@ -6,7 +6,7 @@
 # Usage: bash examples/bench.sh [ROWS_PER_SIDE]          (default 10000000; data cached in $BENCH_DIR)
 #        bash examples/bench.sh --scale [ROWS_PER_SIDE]  (default 100000000: gates within the memory
 #        limit, LASTGOOD_MEMORY_LIMIT or 2 GiB, beside the peers capped at this machine's memory)
-# BENCH_SKIP_BUILD=1 uses the release binaries as they are.
+# BENCH_SKIP_BUILD=1 uses the release binaries as they are (BENCH_PROFILE=dist: the dist ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -27,9 +27,13 @@ command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -
 base=$work/base-$rows good=$work/good-$rows
 [[ -d $base ]] || "$venv/bin/python" "$shared/bench/gen_predictions.py" "$base" --rows "$rows" --files 10 --seed 1
 [[ -d $good ]] || "$venv/bin/python" "$shared/bench/gen_predictions.py" "$good" --rows "$rows" --files 10 --seed 2
-[[ -n ${BENCH_SKIP_BUILD:-} ]] || cargo build --quiet --release --bins --examples
-bench=$repo/target/release/examples/bench_gates
-lg=$repo/target/release/lastgood
+# BENCH_PROFILE=dist measures the distributed build (the wheel's profile) instead of release;
+# CARGO_TARGET_DIR is honoured.
+profile=${BENCH_PROFILE:-release}
+target=${CARGO_TARGET_DIR:-$repo/target}
+[[ -n ${BENCH_SKIP_BUILD:-} ]] || cargo build --quiet --profile "$profile" --bins --examples
+bench=$target/$profile/examples/bench_gates
+lg=$target/$profile/lastgood
 
 # Peak RSS in bytes of a command, its stdout to $2.
 measure() { local out=$1; shift; /usr/bin/time -f '%M' -o "$out.rss" "$@" >"$out"; echo $(( $(cat "$out.rss") * 1024 )); }

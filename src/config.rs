@@ -55,6 +55,10 @@ pub struct DatasetConfig {
     /// A file every source folder must hold before it is published (`_SUCCESS`, which Spark and
     /// Hadoop jobs write last): a folder still being written is refused, never sealed.
     pub success_marker: Option<String>,
+    /// Orchestrators told of every pointer move and publish (`[datasets.NAME.notify.airflow]`,
+    /// `[datasets.NAME.notify.openlineage]`): recorded with the dataset's rules. See
+    /// [`crate::notify`].
+    pub notify: Option<crate::notify::settings::Notify>,
 }
 
 impl DatasetConfig {

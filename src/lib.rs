@@ -31,6 +31,7 @@ pub mod layout;
 pub mod log;
 pub mod manifest;
 pub mod names;
+pub mod notify;
 pub mod ops;
 pub mod partition;
 pub mod pointer;

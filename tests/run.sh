@@ -44,6 +44,12 @@ bash tests/consumers/run.sh
 export LASTGOOD_TEST_PYTHON="${CONSUMERS_VENV:-$HOME/.cache/lastgood/consumers-venv}/bin/python"
 bash tests/html/render.sh --install
 
+# The wheel and the Python API (issue 16): maturin (pinned) builds the wheel with the dev profile,
+# pip installs it into a fresh venv with no Rust toolchain on PATH, pytest runs tests/python/ against
+# it, local and on the S3 server above; then the Airflow 3 example DAG's tasks (pinned
+# apache-airflow, its own cached venv). See tests/python/run.sh.
+time bash tests/python/run.sh
+
 # The main job example checks its own outcome; run it in a scratch folder.
 (cd "$tmp" && cargo run --quiet --manifest-path "$repo/Cargo.toml" --example nightly_week -- "$tmp/lake" >/dev/null)
 echo "main job example: ok"

@@ -22,6 +22,7 @@ mod freeze;
 mod gc;
 mod init;
 mod man;
+mod notify;
 mod pin;
 mod pointer;
 mod publish;
@@ -67,6 +68,7 @@ pub enum Command {
     /// The Delta Lake projection: the pointer as a Delta table every engine reads
     #[command(subcommand)]
     Delta(delta::Command),
+    Notify(notify::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -94,6 +96,7 @@ impl Command {
             Command::Gc(a) => gc::exec(a, env).await,
             Command::Doctor(a) => doctor::exec(a, env).await,
             Command::Delta(c) => c.exec(env).await,
+            Command::Notify(a) => notify::exec(a, env).await,
             Command::Completions(a) => Ok(completions::exec(a, env)),
             Command::Man(a) => man::exec(a, env),
         }

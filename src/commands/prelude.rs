@@ -102,11 +102,17 @@ impl Env {
             return Ok(None);
         }
         let d = self.config.dataset(dataset);
-        Ok(Some(DatasetRules::new(
+        let mut rules = DatasetRules::new(
             d.partitioning()?,
             &self.rules(dataset, args)?,
             d.success_marker()?,
-        )))
+        );
+        // Where moves are announced travels with the rules (issue 16, commands::notify).
+        if let Some(n) = d.notify.filter(|n| !n.is_empty()) {
+            n.check()?;
+            rules.notify = Some(n);
+        }
+        Ok(Some(rules))
     }
 
     /// The rules a writer applies, settled against the store's ([`lastgood::rules::settle`]).

@@ -14,6 +14,7 @@ use lastgood::names::parse_pair;
 use lastgood::ops::publish::{PublishOptions, PublishOutcome, publish};
 use lastgood::{Result, VersionId};
 
+use super::notify::{Announced, PublishNotes};
 use super::prelude::{Done, Env, Outcome, RulesArgs};
 use crate::render::{bytes, gates_failed, verdict_block};
 
@@ -87,7 +88,22 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
         success_marker: settled.rules.success_marker.clone(),
         record_rules: settled.record.then(|| settled.rules.clone()),
     };
-    let mut out = publish(&ds, &env.ctx, opts).await?;
+    // OpenLineage START before anything is sealed; a notification never fails the publish.
+    let notes = PublishNotes::start(
+        &ds,
+        settled.rules.notify.clone(),
+        &opts.sources,
+        env.ctx.now(),
+    )
+    .await;
+    let mut out = match publish(&ds, &env.ctx, opts).await {
+        Ok(out) => out,
+        Err(e) => {
+            notes.failed(&ds, &e, env.ctx.now()).await;
+            return Err(e);
+        }
+    };
+    let notifications = notes.finished(&ds, &out, env.ctx.now()).await;
     for why in &out.ignored {
         eprintln!("lastgood: warning: {why}");
     }
@@ -98,7 +114,10 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
             .map(GateResult::without_charts)
             .collect();
     }
-    Ok(env.done(&out))
+    Ok(env.done(&Announced {
+        outcome: &out,
+        notifications,
+    }))
 }
 
 impl Outcome for PublishOutcome {

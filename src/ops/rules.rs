@@ -44,6 +44,7 @@ impl DatasetRules {
             gates: rules.validations.gates.clone(),
             contract: rules.contract.clone(),
             success_marker: success_marker.map(str::to_string),
+            notify: None,
         }
     }
 
@@ -139,6 +140,17 @@ impl DatasetRules {
             out.push(format!(
                 "success_marker {:?} -> {:?}",
                 self.success_marker, other.success_marker
+            ));
+        }
+        if self.notify != other.notify {
+            let show = |n: &Option<crate::notify::settings::Notify>| match n {
+                Some(n) if !n.is_empty() => json_str(n),
+                _ => "none".to_string(),
+            };
+            out.push(format!(
+                "notify {} -> {}",
+                show(&self.notify),
+                show(&other.notify)
             ));
         }
         out

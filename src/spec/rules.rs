@@ -31,6 +31,10 @@ pub struct Rules<G, C> {
     pub contract: Option<C>,
     /// A file every source folder must hold (`_SUCCESS`).
     pub success_marker: Option<String>,
+    /// Orchestrators told of every move and publish (src/notify/): absent when none, so the rules
+    /// of datasets without them keep their bytes and checksum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<crate::notify::settings::Notify>,
 }
 
 impl<G: Serialize, C: Serialize> Rules<G, C> {

@@ -14,6 +14,7 @@ mod golden;
 mod keyed;
 mod ks_fixtures;
 mod lifecycle;
+mod notify;
 mod operators;
 mod partitions;
 mod readme;

@@ -8,6 +8,7 @@ use lastgood::ops::revert::{self, PartitionRevertOutcome};
 use lastgood::{Result, partition, refs};
 
 use super::set::moved;
+use crate::commands::notify::{Announced, after_move};
 use crate::commands::prelude::{Done, Env, Outcome};
 use crate::render::or_dash;
 
@@ -35,6 +36,7 @@ pub struct Args {
 pub async fn exec(a: Args, env: &Env) -> Result<Done> {
     let ds = env.dataset(&a.dataset)?;
     let to = refs::resolve_opt(&ds, a.to.as_deref()).await?;
+    let local = env.config.dataset(&a.dataset).notify;
     if !a.partition.is_empty() {
         let selectors = a
             .partition
@@ -43,10 +45,18 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
             .collect::<Result<Vec<_>>>()?;
         let out =
             revert::revert_partitions(&ds, &env.ctx, &selectors, to.as_ref(), &a.reason).await?;
-        return Ok(env.done(&out));
+        let notifications = after_move(&ds, local.as_ref(), out.moved.seq, out.moved.moved).await;
+        return Ok(env.done(&Announced {
+            outcome: &out,
+            notifications,
+        }));
     }
     let out = revert::revert(&ds, &env.ctx, to.as_ref(), &a.reason, a.force).await?;
-    Ok(env.done(&out))
+    let notifications = after_move(&ds, local.as_ref(), out.seq, out.moved).await;
+    Ok(env.done(&Announced {
+        outcome: &out,
+        notifications,
+    }))
 }
 
 impl Outcome for PartitionRevertOutcome {

@@ -4,6 +4,7 @@
 use lastgood::ops::set::{self, MoveOutcome};
 use lastgood::{Result, refs};
 
+use crate::commands::notify::{Announced, after_move};
 use crate::commands::prelude::{Done, Env, Outcome};
 use crate::render::or_dash;
 
@@ -29,7 +30,12 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
     let ds = env.dataset(&a.dataset)?;
     let version = refs::resolve(&ds, &a.version).await?;
     let out = set::set(&ds, &env.ctx, &version, &a.reason, a.force).await?;
-    Ok(env.done(&out))
+    let local = env.config.dataset(&a.dataset).notify;
+    let notifications = after_move(&ds, local.as_ref(), out.seq, out.moved).await;
+    Ok(env.done(&Announced {
+        outcome: &out,
+        notifications,
+    }))
 }
 
 /// A move of the pointer (set and revert): from where to where, or that it already was there.
