@@ -233,11 +233,7 @@ pub async fn resend(
         shown_version = entry.to.as_ref().map(|v| v.to_string());
         sent.extend(notify::announce_entry(ds, &cfg, seq).await?);
         if let (Action::Promote, Some(ol), Some(to)) = (entry.action, &cfg.openlineage, &entry.to) {
-            let report = entry
-                .verdict
-                .as_ref()
-                .and_then(|v| v.get("report"))
-                .and_then(|r| r.as_str());
+            let report = entry.verdict.as_ref().map(|v| v.report.as_str());
             let mut run = openlineage::resend(ds, ol, to, report, Some(entry.at)).await?;
             for s in &mut run {
                 s.seq = Some(seq);

@@ -34,7 +34,11 @@ async fn add_of(ds: &Dataset, f: &FileEntry, created_ms: i64) -> Result<Add> {
     })
 }
 
-pub(super) async fn adds(ds: &Dataset, files: Vec<&FileEntry>, created_ms: i64) -> Result<Vec<Add>> {
+pub(super) async fn adds(
+    ds: &Dataset,
+    files: Vec<&FileEntry>,
+    created_ms: i64,
+) -> Result<Vec<Add>> {
     let owned: Vec<FileEntry> = files.into_iter().cloned().collect();
     futures::stream::iter(owned)
         .map(|f| async move { add_of(ds, &f, created_ms).await })

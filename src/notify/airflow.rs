@@ -20,6 +20,7 @@ use super::settings::AirflowSettings as Config;
 use crate::dataset::Dataset;
 
 use crate::pointer::{Action, LogEntry};
+use crate::spec::detail::Detail;
 
 pub const TOKEN_ENV: &str = "LASTGOOD_AIRFLOW_TOKEN";
 pub const USERNAME_ENV: &str = "LASTGOOD_AIRFLOW_USERNAME";
@@ -28,10 +29,10 @@ pub const PASSWORD_ENV: &str = "LASTGOOD_AIRFLOW_PASSWORD";
 /// The `extra` of the asset event for a move: what a downstream DAG needs to know.
 pub async fn extra(ds: &Dataset, entry: &LogEntry) -> serde_json::Value {
     let report = match (&entry.verdict, &entry.to) {
-        (Some(v), _) if entry.action == Action::Promote => v
-            .get("report")
-            .and_then(|r| r.as_str())
-            .and_then(|r| ds.layout.resolve(r).ok())
+        (Some(v), _) if entry.action == Action::Promote => ds
+            .layout
+            .resolve(&v.report)
+            .ok()
             .map(|p| ds.store.url_of(&p)),
         // A set or revert runs no gates: the newest report of the version moved to.
         (_, Some(to)) => crate::ops::report::newest_url(ds, to).await.ok().flatten(),
@@ -50,19 +51,12 @@ pub async fn extra(ds: &Dataset, entry: &LogEntry) -> serde_json::Value {
         "at": entry.at,
         "report": report,
     });
-    let partitions: Vec<String> = entry
-        .detail
-        .as_ref()
-        .and_then(|d| d.get("partitions"))
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|p| {
-            p.get("partition")
-                .and_then(|s| s.as_str())
-                .map(String::from)
-        })
-        .collect();
+    let partitions: Vec<String> = match &entry.detail {
+        Some(Detail::PartitionRevert(d)) => {
+            d.partitions.iter().map(|p| p.partition.clone()).collect()
+        }
+        _ => Vec::new(),
+    };
     if entry.action == Action::Revert
         && !partitions.is_empty()
         && let Some(o) = extra.as_object_mut()

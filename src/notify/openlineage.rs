@@ -276,7 +276,7 @@ fn facets(j: &Judged) -> Map<String, Value> {
         .iter()
         .map(|g| {
             let mut a = Map::new();
-            a.insert("assertion".into(), g.kind.clone().into());
+            a.insert("assertion".into(), g.kind().into());
             a.insert("success".into(), g.passed.into());
             a.insert("name".into(), g.name.clone().into());
             if let Some(c) = &g.column {
@@ -287,10 +287,10 @@ fn facets(j: &Judged) -> Map<String, Value> {
                 Severity::Warn => "warn",
             };
             a.insert("severity".into(), severity.into());
-            if let Some(t) = text(&g.threshold) {
+            if let Some(t) = text(&g.threshold()) {
                 a.insert("expected".into(), t.into());
             }
-            if let Some(o) = text(&g.observed) {
+            if let Some(o) = text(&g.observed()) {
                 a.insert("actual".into(), o.into());
             }
             if !g.message.is_empty() {
@@ -313,10 +313,11 @@ fn facets(j: &Judged) -> Map<String, Value> {
         let Some(m) = entry.as_object_mut() else {
             continue;
         };
-        if let Some(n) = g.details.get("null_count").and_then(Value::as_u64) {
+        let d = g.details();
+        if let Some(n) = d.get("null_count").and_then(Value::as_u64) {
             m.insert("nullCount".into(), n.into());
         }
-        if let Some(n) = g.details.get("n_candidate").and_then(Value::as_u64) {
+        if let Some(n) = d.get("n_candidate").and_then(Value::as_u64) {
             m.insert("count".into(), n.into());
         }
     }

@@ -21,6 +21,6 @@ mod readme;
 mod reliability;
 mod rules;
 mod schemas;
-mod spec;
 mod sliced;
+mod spec;
 mod util;
