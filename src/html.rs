@@ -640,7 +640,8 @@ fn ks_num(g: &Value, key: &str) -> Option<f64> {
     num(g, key).or_else(|| g.get("observed").and_then(|o| num(o, key)))
 }
 
-fn ks_card(out: &mut String, g: &Value) -> fmt::Result {
+/// A gate's card: its status class, badge and label, and (with `message`) its one line.
+fn card_open(out: &mut String, g: &Value, message: bool) -> fmt::Result {
     let status = Status::of(g);
     write!(
         out,
@@ -649,6 +650,14 @@ fn ks_card(out: &mut String, g: &Value) -> fmt::Result {
     )?;
     badge(out, status)?;
     writeln!(out, " <strong>{}</strong></figcaption>", Esc(&label(g)))?;
+    if message && let Some(m) = text(g, "message") {
+        writeln!(out, "<p class=\"stats\">{}</p>", Esc(m))?;
+    }
+    Ok(())
+}
+
+fn ks_card(out: &mut String, g: &Value) -> fmt::Result {
+    card_open(out, g, false)?;
 
     let ecdf = g.get("ecdf").unwrap_or(&Value::Null);
     let candidate = ecdf.get("candidate").map(points).unwrap_or_default();
@@ -1209,17 +1218,7 @@ fn shares_card(out: &mut String, g: &Value) -> fmt::Result {
         .flatten()
         .fold(0.0, f64::max);
 
-    let status = Status::of(g);
-    write!(
-        out,
-        "<figure class=\"card {}\">\n<figcaption>",
-        status.class()
-    )?;
-    badge(out, status)?;
-    writeln!(out, " <strong>{}</strong></figcaption>", Esc(&label(g)))?;
-    if let Some(m) = text(g, "message") {
-        writeln!(out, "<p class=\"stats\">{}</p>", Esc(m))?;
-    }
+    card_open(out, g, true)?;
     table_head(
         out,
         "shares",
@@ -1287,17 +1286,7 @@ fn change_card(out: &mut String, g: &Value) -> fmt::Result {
             .unwrap_or_default()
     };
     let (edges, counts) = (nums("edges"), nums("counts"));
-    let status = Status::of(g);
-    write!(
-        out,
-        "<figure class=\"card {}\">\n<figcaption>",
-        status.class()
-    )?;
-    badge(out, status)?;
-    writeln!(out, " <strong>{}</strong></figcaption>", Esc(&label(g)))?;
-    if let Some(m) = text(g, "message") {
-        writeln!(out, "<p class=\"stats\">{}</p>", Esc(m))?;
-    }
+    card_open(out, g, true)?;
     let finite = edges.iter().all(|x| x.is_finite());
     if edges.len() != counts.len() + 1 || counts.is_empty() || !finite {
         return writeln!(out, "<p class=\"note\">No change to draw.</p>\n</figure>");
