@@ -6,6 +6,12 @@
 //! bench_gates gates ROOT BASE_SRC CAND_SRC  publish both without gates, then time the gate work
 //!                                           alone: row counts, null counts of every column, exact
 //!                                           KS on score and spend_30d (as shared/bench/peers.py)
+//! bench_gates gates ROOT BASE_SRC CAND_SRC --init
+//!                                           the same, but with the gates `lastgood init --sample`
+//!                                           writes from BASE_SRC's first file (what a new user
+//!                                           runs: schema, unique and keyed on the key, range,
+//!                                           freshness, KS by segment...), each gate's outcome and
+//!                                           time in the line
 //! bench_gates pointer ROOT N                grow a history to N entries; count the requests that
 //!                                           pointer show, resolve and revert make at 10 and at N
 //! ```
@@ -15,6 +21,8 @@ use std::time::Instant;
 
 use lastgood::faults::{Fault, FaultyStore};
 use lastgood::gates::{self, Validations};
+use lastgood::config::Config;
+use lastgood::ops::init::{InitOptions, init};
 use lastgood::ops::publish::{PublishOptions, publish};
 use lastgood::ops::resolve::{At, resolve};
 use lastgood::ops::validate::Rules;
@@ -46,6 +54,28 @@ fn no_gates() -> Rules {
         validations: v,
         contract: None,
     }
+}
+
+/// The gates `init --sample` writes for the first Parquet file of `base` (a sample of a night).
+async fn init_rules(work: &std::path::Path, base: &str) -> Result<Rules, Box<dyn std::error::Error>> {
+    let mut files: Vec<_> = std::fs::read_dir(base)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    files.sort();
+    let sample = files.first().ok_or("no Parquet file in BASE_SRC")?;
+    let project = work.join("init-project");
+    let _ = std::fs::remove_dir_all(&project);
+    init(&InitOptions {
+        dataset: "bench".into(),
+        dir: project.clone(),
+        root: "lake".into(),
+        sample: vec![sample.display().to_string()],
+        ..Default::default()
+    })
+    .await?;
+    let config = Config::load(&project.join("lastgood.toml"), true)?;
+    Ok(Rules::for_dataset(&config, "bench")?)
 }
 
 /// The peers' gate work, as lastgood gates.
@@ -119,7 +149,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ds.require(&VersionId::new("base")?).await?,
                 ds.require(&VersionId::new("cand")?).await?,
             );
-            let rules = bench_rules();
+            let from_init = args.get(4).is_some_and(|a| a == "--init");
+            let rules = if from_init {
+                init_rules(std::path::Path::new(&arg(1)?), &arg(2)?).await?
+            } else {
+                bench_rules()
+            };
             let before = peak_rss_bytes();
             let t = Instant::now();
             let report = gates::evaluate(
@@ -133,6 +168,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
             .await?;
             let secs = t.elapsed().as_secs_f64();
+            if from_init {
+                let gates: Vec<_> = report
+                    .gates
+                    .iter()
+                    .map(|g| json!([lastgood::gates::report_label(g), g.kind(), g.outcome]))
+                    .collect();
+                println!(
+                    "{}",
+                    json!({"phase": "gates-init", "seconds": secs, "rows": [base.manifest.rows, cand.manifest.rows],
+                           "gates": gates, "passed": report.passed, "peak_rss": peak_rss_bytes(),
+                           "peak_rss_before_gates": before})
+                );
+                return Ok(());
+            }
             let ks: serde_json::Map<String, serde_json::Value> = report
                 .gates
                 .iter()

@@ -9,6 +9,10 @@
 //! ```
 //! Options: `--rows N` (200000), `--sound N` sound nights after the breakages (30), `--dir DIR`
 //! (a temporary folder; the project, the lake and the nights go there).
+//!
+//! After each night `lastgood gc` (no grace, keep 2) collects the rejected versions and the
+//! baselines no longer needed, so the lake holds about two nights at a time: 52 nights of 10M rows
+//! would otherwise fill the disk.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,6 +20,7 @@ use std::time::Instant;
 use lastgood::breakage::{Breakage, Population, publish_night};
 use lastgood::config::Config;
 use lastgood::gates::{GateResult, Outcome};
+use lastgood::ops::gc::{GcOptions, gc};
 use lastgood::ops::init::{InitOptions, init};
 use lastgood::ops::publish::{PublishOptions, publish};
 use lastgood::ops::validate::Rules;
@@ -118,6 +123,18 @@ fn cells(g: &GateResult) -> (String, String) {
     )
 }
 
+/// Deletes what the next nights do not need: rejected versions and all but the last two the pointer
+/// held.
+async fn collect(ds: &Dataset, ctx: &Context) -> Result<(), Box<dyn std::error::Error>> {
+    let opts = GcOptions {
+        keep: 2,
+        grace: chrono::Duration::zero(),
+        ..Default::default()
+    };
+    gc(ds, ctx, &opts).await?;
+    Ok(())
+}
+
 fn failing(g: &GateResult) -> bool {
     matches!(g.outcome, Outcome::Fail | Outcome::Error)
 }
@@ -184,6 +201,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for b in Breakage::ALL {
         let t = Instant::now();
         let out = publish_night(&ds, &ctx, &rules, &pop, &work, 1, Some(b), false).await?;
+        collect(&ds, &ctx).await?;
         let failed: Vec<&GateResult> = out.gates.iter().filter(|g| failing(g)).collect();
         let main = failed
             .iter()
@@ -238,6 +256,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     for night in 1..=sound {
         let out = publish_night(&ds, &ctx, &rules, &pop, &work, night, None, true).await?;
+        collect(&ds, &ctx).await?;
         if !out.passed {
             let f: Vec<String> = out
                 .gates
