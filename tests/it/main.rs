@@ -10,6 +10,7 @@ mod conformance;
 mod delta;
 mod edges;
 mod gates;
+mod html;
 mod golden;
 mod keyed;
 mod ks_fixtures;

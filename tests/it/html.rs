@@ -1,0 +1,112 @@
+//! The HTML report (`src/html.rs`) of stored reports, byte for byte against golden pages
+//! (`tests/golden/html/`, `LASTGOOD_BLESS=1` rewrites them): every report fixture of
+//! `tests/fixtures/spec/report/` (every kind, sliced gates, a keyed histogram, a partitioned
+//! publish's scope) and the shapes earlier versions wrote (`old/report/`). The goldens were first
+//! written by the page renderer that read the JSON by string keys; the typed one draws the same page.
+
+use std::path::{Path, PathBuf};
+
+use lastgood::ops::report::{ColumnStat, ColumnStats};
+use lastgood::ops::versions::VersionDetail;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn reports() -> Vec<PathBuf> {
+    let dir = root().join("tests/fixtures/spec");
+    let mut out: Vec<PathBuf> = ["report", "old/report"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(dir.join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// `got` against the golden file `name`, naming the first line that differs.
+fn same_as_golden(name: &str, got: &str) {
+    let path = root().join("tests/golden/html").join(name);
+    if std::env::var_os("LASTGOOD_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing: run with LASTGOOD_BLESS=1", path.display()));
+    if got != want {
+        let (n, (g, w)) = got
+            .lines()
+            .zip(want.lines())
+            .enumerate()
+            .find(|(_, (g, w))| g != w)
+            .unwrap_or((0, ("(lengths differ)", "")));
+        panic!(
+            "{name} differs from its golden page at line {}:\n got: {g}\nwant: {w}",
+            n + 1
+        );
+    }
+}
+
+fn page(report: &Path, ctx: &lastgood::html::PageContext) -> String {
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    lastgood::html::render_with(&json, ctx)
+}
+
+#[test]
+fn every_stored_report_renders_as_its_golden_page() {
+    let all = reports();
+    assert!(all.len() >= 6, "{all:?}");
+    for p in &all {
+        let name = p.file_stem().unwrap().to_str().unwrap();
+        let html = page(p, &Default::default());
+        assert!(html.starts_with("<!DOCTYPE html>"), "{name}");
+        same_as_golden(&format!("{name}.html"), &html);
+    }
+}
+
+/// The richest page: every kind, with the version's life, the partitions compared and the
+/// columns' statistics around it.
+#[test]
+fn a_rich_report_with_its_version_and_columns_renders_as_its_golden_page() {
+    let show = root().join("tests/fixtures/html/rich-r2-show.json");
+    let detail: VersionDetail = serde_json::from_slice(&std::fs::read(show).unwrap()).unwrap();
+    let stat = |rows, nulls, mean| ColumnStat {
+        rows,
+        nulls,
+        distinct: Some(rows - nulls),
+        mean,
+        p5: mean.map(|m| m / 10.0),
+        p50: mean,
+        p95: mean.map(|m| m * 1.9),
+    };
+    let stats = vec![
+        ColumnStats {
+            column: "score".into(),
+            data_type: "Float64".into(),
+            candidate: Some(stat(300, 0, Some(0.5123))),
+            baseline: Some(stat(300, 0, Some(0.3977))),
+        },
+        ColumnStats {
+            column: "segment".into(),
+            data_type: "Utf8".into(),
+            candidate: Some(stat(300, 3, None)),
+            baseline: None,
+        },
+    ];
+    let report = root().join("tests/fixtures/spec/report/rich-r2-publish.json");
+    let html = page(
+        &report,
+        &lastgood::html::PageContext {
+            origin: Some("file:///srv/lake/rich/versions/r2/reports/20261202T051146479751Z-publish.json"),
+            version: Some(&detail),
+            stats: &stats,
+        },
+    );
+    for section in ["consequence", "verdict", "gates", "slices", "columns", "drift", "nulls", "mix", "keyed", "schema"] {
+        assert!(html.contains(&format!("id=\"{section}\"")), "no {section} section");
+    }
+    assert!(html.contains("date=2026-11-22 new: against the most recent partition"));
+    same_as_golden("rich-r2-with-context.html", &html);
+}
