@@ -58,12 +58,10 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
         }
         return Ok(Done::text(format!("{j}\n")));
     }
-    let parsed: lastgood::gates::Report = serde_json::from_value(r.json)
-        .map_err(|e| Error::Corrupt(format!("gate report {}: {e}", r.url)))?;
     Ok(Done::text(if env.quiet {
         String::new()
     } else {
-        crate::render::report(&parsed, &r.url, env.verbose)
+        crate::render::report(&r.report, &r.url, env.verbose)
     }))
 }
 
@@ -71,14 +69,14 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
 async fn write_html(ds: &Dataset, v: &VersionId, r: &StoredReport, file: &Path) -> Result<PathBuf> {
     let detail = versions::show(ds, v).await?;
     let baseline = r
-        .json
-        .get("baseline")
-        .and_then(|b| b.as_str())
+        .report
+        .baseline
+        .as_deref()
         .map(VersionId::new)
         .transpose()?;
     let stats = report::column_stats(ds, v, baseline.as_ref()).await?;
     let page = lastgood::html::render_with(
-        &r.json,
+        &r.report,
         &lastgood::html::PageContext {
             origin: Some(&r.url),
             version: Some(&detail),

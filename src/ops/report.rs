@@ -1,17 +1,21 @@
 //! `lastgood report`: a version's stored gate report, as a table, as JSON, or as one
 //! self-contained HTML page ([`crate::html`]).
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::gates::Report;
 use crate::names::VersionId;
 
-/// A stored report: its dataset-relative path and its JSON as written.
+/// A stored report: its dataset-relative path, the report, and its JSON as written (what
+/// `report --json` prints, fields this binary does not know included).
 #[derive(Debug, Clone)]
 pub struct StoredReport {
     pub path: String,
     pub url: String,
+    pub report: Report,
     pub json: Value,
 }
 
@@ -45,16 +49,15 @@ pub async fn load(ds: &Dataset, v: &VersionId, name: Option<&str>) -> Result<Sto
         }));
     };
     let bytes = ds.store.get(&obj.location).await?.unwrap_or_default();
-    let json = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Corrupt(format!(
-            "gate report {}: {e}",
-            ds.store.url_of(&obj.location)
-        ))
-    })?;
+    let url = ds.store.url_of(&obj.location);
+    let corrupt = |e: serde_json::Error| Error::Corrupt(format!("gate report {url}: {e}"));
+    let json: Value = serde_json::from_slice(&bytes).map_err(corrupt)?;
+    let report = Report::deserialize(&json).map_err(corrupt)?;
     let file = obj.location.filename().unwrap_or_default();
     Ok(StoredReport {
         path: format!("versions/{v}/reports/{file}"),
-        url: ds.store.url_of(&obj.location),
+        url,
+        report,
         json,
     })
 }

@@ -225,8 +225,10 @@ fn validate_runs_gates_without_moving_anything() {
     assert!(warned.passed);
     assert_eq!(warned.gates[0].outcome, Outcome::Fail);
     assert_eq!(
-        warned.validations["checksum"]
-            .as_str()
+        warned
+            .validations
+            .checksum
+            .as_deref()
             .map(|s| s.starts_with("blake3:")),
         Some(true)
     );

@@ -49,9 +49,9 @@ fn same_as_golden(name: &str, got: &str) {
 }
 
 fn page(report: &Path, ctx: &lastgood::html::PageContext) -> String {
-    let json: serde_json::Value =
+    let r: lastgood::gates::Report =
         serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
-    lastgood::html::render_with(&json, ctx)
+    lastgood::html::render_with(&r, ctx)
 }
 
 #[test]
@@ -99,13 +99,29 @@ fn a_rich_report_with_its_version_and_columns_renders_as_its_golden_page() {
     let html = page(
         &report,
         &lastgood::html::PageContext {
-            origin: Some("file:///srv/lake/rich/versions/r2/reports/20261202T051146479751Z-publish.json"),
+            origin: Some(
+                "file:///srv/lake/rich/versions/r2/reports/20261202T051146479751Z-publish.json",
+            ),
             version: Some(&detail),
             stats: &stats,
         },
     );
-    for section in ["consequence", "verdict", "gates", "slices", "columns", "drift", "nulls", "mix", "keyed", "schema"] {
-        assert!(html.contains(&format!("id=\"{section}\"")), "no {section} section");
+    for section in [
+        "consequence",
+        "verdict",
+        "gates",
+        "slices",
+        "columns",
+        "drift",
+        "nulls",
+        "mix",
+        "keyed",
+        "schema",
+    ] {
+        assert!(
+            html.contains(&format!("id=\"{section}\"")),
+            "no {section} section"
+        );
     }
     assert!(html.contains("date=2026-11-22 new: against the most recent partition"));
     same_as_golden("rich-r2-with-context.html", &html);
