@@ -226,7 +226,7 @@ pub struct ValidationsRecord {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum RecordedGate {
-    Spec(GateSpec),
+    Spec(Box<GateSpec>),
     /// A configuration this binary cannot read as a gate (the first reports nested each gate's
     /// kind in an object of its own; a kind's setting since renamed), kept as written: a report is
     /// evidence and stays readable whatever became of the settings it records.
@@ -249,7 +249,11 @@ impl ValidationsRecord {
     pub fn new(v: &crate::gates::Validations) -> Self {
         ValidationsRecord {
             checksum: v.checksum.clone(),
-            gates: v.gates.iter().cloned().map(RecordedGate::Spec).collect(),
+            gates: v
+                .gates
+                .iter()
+                .map(|g| RecordedGate::Spec(Box::new(g.clone())))
+                .collect(),
             source: v
                 .source
                 .as_ref()
