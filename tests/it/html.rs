@@ -126,3 +126,60 @@ fn a_rich_report_with_its_version_and_columns_renders_as_its_golden_page() {
     assert!(html.contains("date=2026-11-22 new: against the most recent partition"));
     same_as_golden("rich-r2-with-context.html", &html);
 }
+
+/// A report in the first shape (each gate's kind nested, KS without scans or ECDF) stored as a
+/// version's newest report: `report` reads it through the typed report, as a table, as `--json`
+/// (as stored) and as the page.
+#[test]
+fn the_binary_renders_an_old_report_stored_on_a_version() {
+    use crate::util::*;
+    let t = tempfile::tempdir().unwrap();
+    let (cwd, root) = (t.path(), t.path().join("lake"));
+    let night = data(cwd, "mon", 300, 1, 1, lastgood::synth::Variant::Good);
+    let o = lastgood(
+        cwd,
+        &root,
+        &[
+            "publish",
+            "churn",
+            night.to_str().unwrap(),
+            "--version",
+            "mon",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let fixture = self::root().join("tests/fixtures/spec/old/report/2026-11-22-first-gates.json");
+    // Named later than the publish's own report, so it is the newest.
+    let dest = root.join("churn/versions/mon/reports/29991231T000000000000Z-validate.json");
+    std::fs::copy(&fixture, &dest).unwrap();
+
+    let table = lastgood(cwd, &root, &["report", "churn", "mon"]);
+    assert_eq!(code(&table), 0, "{}", stderr(&table));
+    assert!(
+        stdout(&table).contains("D=0.2451 at 0.5 (p=2.500e-9, n=100 vs 90)"),
+        "{}",
+        stdout(&table)
+    );
+    let json: serde_json::Value =
+        ok_json(&lastgood(cwd, &root, &["report", "churn", "mon", "--json"]));
+    let mut stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    stored["report_url"] = json["report_url"].clone();
+    assert_eq!(json, stored, "--json is the report as stored");
+    let page = cwd.join("old.html");
+    let o = lastgood(
+        cwd,
+        &root,
+        &["report", "churn", "mon", "--html", page.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    for shown in [
+        "<h1>FAILED</h1>",
+        "D = 0.2451 (max 0.1) · p = 2.500e-9 (min 0.001) · at 0.5 · n = 100 vs 90",
+        "tenure_days: Int64 -&gt; Utf8 (not widening)",
+        "validations/churn_scores.toml (blake3:5e5e",
+    ] {
+        assert!(html.contains(shown), "{shown} not in the page");
+    }
+}
