@@ -58,25 +58,22 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
         }
         return Ok(Done::text(format!("{j}\n")));
     }
+    let parsed = r.report()?;
     Ok(Done::text(if env.quiet {
         String::new()
     } else {
-        crate::render::report(&r.report, &r.url, env.verbose)
+        crate::render::report(&parsed, &r.url, env.verbose)
     }))
 }
 
 /// Writes the page of report `r` of version `v` to `file`; returns its absolute path.
 async fn write_html(ds: &Dataset, v: &VersionId, r: &StoredReport, file: &Path) -> Result<PathBuf> {
     let detail = versions::show(ds, v).await?;
-    let baseline = r
-        .report
-        .baseline
-        .as_deref()
-        .map(VersionId::new)
-        .transpose()?;
+    let report = r.report()?;
+    let baseline = report.baseline.as_deref().map(VersionId::new).transpose()?;
     let stats = report::column_stats(ds, v, baseline.as_ref()).await?;
     let page = lastgood::html::render_with(
-        &r.report,
+        &report,
         &lastgood::html::PageContext {
             origin: Some(&r.url),
             version: Some(&detail),

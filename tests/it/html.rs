@@ -182,4 +182,25 @@ fn the_binary_renders_an_old_report_stored_on_a_version() {
     ] {
         assert!(html.contains(shown), "{shown} not in the page");
     }
+
+    // A report this binary cannot read (a gate kind from a later version): `--json` still prints
+    // it as stored; the table and the page say which report, in one line.
+    let mut future = stored.clone();
+    future["gates"][0]["kind"] = serde_json::json!("from_the_future");
+    future.as_object_mut().unwrap().remove("report_url");
+    let newer = root.join("churn/versions/mon/reports/29991231T000000000001Z-validate.json");
+    std::fs::write(&newer, serde_json::to_vec_pretty(&future).unwrap()).unwrap();
+    let json: serde_json::Value =
+        ok_json(&lastgood(cwd, &root, &["report", "churn", "mon", "--json"]));
+    assert_eq!(json["gates"][0]["kind"], "from_the_future");
+    fails_with(
+        &lastgood(cwd, &root, &["report", "churn", "mon"]),
+        2,
+        "29991231T000000000001Z-validate.json",
+    );
+    fails_with(
+        &lastgood(cwd, &root, &["report", "churn", "mon", "--html", "x.html"]),
+        2,
+        "unknown variant `from_the_future`",
+    );
 }
