@@ -19,13 +19,21 @@
 //!
 //! The page stands alone: inline CSS and SVG, no script, no fonts, no network, so it can be
 //! attached to a ticket or opened from an object store years later and still read the same. It
-//! works from the JSON rather than from the typed `Report` so that it renders any format version
-//! and anything damaged: a missing or mistyped field shows as "—" or is left out, never a panic.
-//! Every string taken from the report is escaped.
+//! renders the typed [`Report`]: each section matches on its kind's [`Facts`] and reads their
+//! fields, so a fact renamed in a kind's file is a compile error here, and reports in the shapes
+//! earlier versions wrote are read by the report's own deserializer. Only the gate and slice
+//! tables show every kind alike, from the facts' `observed` and `threshold` as JSON. A value that
+//! is not a finite number shows as "—" or is left out, never a panic. Every string taken from the
+//! report is escaped.
 
+use std::collections::BTreeMap;
 use std::fmt::{self, Display, Write};
 
 use serde_json::{Map, Value};
+
+use crate::gates::ks::{KsFacts, KsTest};
+use crate::gates::{Facts, GateResult, Outcome, Report, Severity, report_label as label};
+use crate::stats::keyed::{ChangeHistogram, ColumnChange};
 
 /// Shown wherever a value is missing or of the wrong type.
 const DASH: &str = "—";
@@ -43,21 +51,20 @@ pub struct PageContext<'a> {
 }
 
 /// The report as a complete HTML5 document.
-pub fn render(report: &Value) -> String {
+pub fn render(report: &Report) -> String {
     render_with(report, &PageContext::default())
 }
 
 /// The report as a complete HTML5 document, with what the caller knows about it.
-pub fn render_with(report: &Value, ctx: &PageContext) -> String {
+pub fn render_with(report: &Report, ctx: &PageContext) -> String {
     let mut out = String::with_capacity(64 * 1024);
-    page(&mut out, report, ctx).expect("writing to a String cannot fail");
+    // Writing to a String cannot fail.
+    let _ = page(&mut out, report, ctx);
     out
 }
 
-fn page(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
+fn page(out: &mut String, report: &Report, ctx: &PageContext) -> fmt::Result {
     let gates = sorted_gates(report);
-    let dataset = text(report, "dataset").unwrap_or(DASH);
-    let version = text(report, "version").unwrap_or(DASH);
     writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
@@ -73,8 +80,8 @@ fn page(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
             .map(|d| format!("{} · ", d.consequence().headline))
             .unwrap_or_default(),
         verdict_word(report),
-        Esc(dataset),
-        Esc(version)
+        Esc(&report.dataset),
+        Esc(&report.version)
     )?;
     writeln!(out, "<style>{CSS}</style>\n</head>\n<body>\n<main>")?;
     if let Some(d) = ctx.version {
@@ -97,14 +104,11 @@ fn page(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading the JSON: every accessor tolerates any shape.
+// Reading the report.
 
-fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key)?.as_str()
-}
-
-fn num(v: &Value, key: &str) -> Option<f64> {
-    v.get(key)?.as_f64().filter(|x| x.is_finite())
+/// A number the page can draw or print: finite, else nothing.
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
 }
 
 /// How a gate result reads on the page; `Fail` and `Error` are what block a publish.
@@ -115,30 +119,22 @@ enum Status {
     Warn,
     Pass,
     Skipped,
-    Unknown,
 }
 
 impl Status {
-    fn of(g: &Value) -> Status {
-        let outcome = text(g, "outcome");
-        let failed = match outcome {
-            Some("fail" | "error") => true,
-            Some("pass" | "skipped") => false,
-            _ => g.get("passed").and_then(Value::as_bool) == Some(false),
-        };
-        if failed && text(g, "severity") == Some("warn") {
-            Status::Warn
-        } else if failed && outcome == Some("error") {
-            Status::Error
-        } else if failed {
-            Status::Fail
-        } else {
-            match (outcome, g.get("passed").and_then(Value::as_bool)) {
-                (Some("skipped"), _) => Status::Skipped,
-                (Some("pass"), _) | (None, Some(true)) => Status::Pass,
-                _ => Status::Unknown,
-            }
+    /// An outcome under a gate's severity (a slice has none of its own: its outcome says it).
+    fn new(outcome: Outcome, severity: Option<Severity>) -> Status {
+        match outcome {
+            Outcome::Fail | Outcome::Error if severity == Some(Severity::Warn) => Status::Warn,
+            Outcome::Error => Status::Error,
+            Outcome::Fail => Status::Fail,
+            Outcome::Skipped => Status::Skipped,
+            Outcome::Pass => Status::Pass,
         }
+    }
+
+    fn of(g: &GateResult) -> Status {
+        Status::new(g.outcome, Some(g.severity))
     }
 
     /// Failures first, then warnings, then the rest.
@@ -157,7 +153,6 @@ impl Status {
             Status::Warn => "⚠ WARN",
             Status::Pass => "✓ PASS",
             Status::Skipped => "– SKIPPED",
-            Status::Unknown => "? UNKNOWN",
         }
     }
 
@@ -166,40 +161,30 @@ impl Status {
             Status::Fail | Status::Error => "fail",
             Status::Warn => "warn",
             Status::Pass => "pass",
-            Status::Skipped | Status::Unknown => "skip",
+            Status::Skipped => "skip",
         }
     }
 }
 
 /// The report's gate results, failures first (a stable sort keeps report order within a group).
-fn sorted_gates(report: &Value) -> Vec<&Value> {
-    let mut gates: Vec<&Value> = report
-        .get("gates")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter(|g| g.is_object()).collect())
-        .unwrap_or_default();
+fn sorted_gates(report: &Report) -> Vec<&GateResult> {
+    let mut gates: Vec<&GateResult> = report.gates.iter().collect();
     gates.sort_by_key(|g| Status::of(g).rank());
     gates
 }
 
-fn of_kind<'a>(gates: &[&'a Value], kind: &str) -> Vec<&'a Value> {
+/// The results whose facts `pick` takes (one kind's), with those facts.
+fn of_kind<'a, F>(
+    gates: &[&'a GateResult],
+    pick: impl Fn(&'a Facts) -> Option<&'a F>,
+) -> Vec<(&'a GateResult, &'a F)> {
     gates
         .iter()
-        .copied()
-        .filter(|g| text(g, "kind") == Some(kind))
+        .filter_map(|g| pick(&g.facts).map(|f| (*g, f)))
         .collect()
 }
 
-/// `name` or `name(column)`, as log entries name a gate result.
-fn label(g: &Value) -> String {
-    let name = text(g, "name").unwrap_or(DASH);
-    match text(g, "column") {
-        Some(c) => format!("{name}({c})"),
-        None => name.to_string(),
-    }
-}
-
-fn labels_with(gates: &[&Value], pred: impl Fn(Status) -> bool) -> Vec<String> {
+fn labels_with(gates: &[&GateResult], pred: impl Fn(Status) -> bool) -> Vec<String> {
     let mut seen = Vec::new();
     for g in gates.iter().filter(|g| pred(Status::of(g))) {
         let l = label(g);
@@ -267,16 +252,20 @@ fn pp(delta: f64) -> String {
     format!("{sign}{:.2} pp", delta.abs() * 100.0)
 }
 
-/// Any JSON value as one line of plain text (escape it when writing): nulls left out of objects,
-/// empty lists as "none", long results cut short.
-fn show(v: &Value) -> String {
+/// One line of text cut short when long (escape it when writing).
+fn cut(s: String) -> String {
     const MAX: usize = 240;
-    let s = show_inner(v);
     if s.chars().count() > MAX {
         s.chars().take(MAX).chain(std::iter::once('…')).collect()
     } else {
         s
     }
+}
+
+/// Any JSON value as one line of plain text (escape it when writing): nulls left out of objects,
+/// empty lists as "none", long results cut short.
+fn show(v: &Value) -> String {
+    cut(show_inner(v))
 }
 
 fn show_inner(v: &Value) -> String {
@@ -311,17 +300,17 @@ fn show_fields(m: &Map<String, Value>) -> String {
     }
 }
 
-/// A value for a table cell, escaped: an object one field a line, anything else as [`show`] has it.
-fn fields_html(v: Option<&Value>) -> String {
+/// A kind's `observed` or `threshold` for a table cell, escaped: an object one field a line,
+/// anything else as [`show`] has it.
+fn fields_html(v: &Value) -> String {
     match v {
-        Some(Value::Object(m)) if m.values().any(|v| !v.is_null()) => m
+        Value::Object(m) if m.values().any(|v| !v.is_null()) => m
             .iter()
             .filter(|(_, v)| !v.is_null())
             .map(|(k, v)| format!("{}: {}", Esc(k), Esc(&show(v))))
             .collect::<Vec<_>>()
             .join("<br>"),
-        Some(v) => Esc(&show(v)).to_string(),
-        None => DASH.to_string(),
+        v => Esc(&show(v)).to_string(),
     }
 }
 
@@ -346,19 +335,15 @@ fn badge(out: &mut String, s: Status) -> fmt::Result {
 // ---------------------------------------------------------------------------------------------
 // 1. Verdict.
 
-fn verdict_word(report: &Value) -> &'static str {
-    match report.get("passed").and_then(Value::as_bool) {
-        Some(true) => "PASSED",
-        Some(false) => "FAILED",
-        None => "NO VERDICT",
-    }
+fn verdict_word(report: &Report) -> &'static str {
+    if report.passed { "PASSED" } else { "FAILED" }
 }
 
-fn verdict(out: &mut String, report: &Value, gates: &[&Value]) -> fmt::Result {
-    let (class, icon) = match report.get("passed").and_then(Value::as_bool) {
-        Some(true) => ("pass", "✓"),
-        Some(false) => ("fail", "✗"),
-        None => ("skip", "?"),
+fn verdict(out: &mut String, report: &Report, gates: &[&GateResult]) -> fmt::Result {
+    let (class, icon) = if report.passed {
+        ("pass", "✓")
+    } else {
+        ("fail", "✗")
     };
     let blocked = labels_with(gates, |s| matches!(s, Status::Fail | Status::Error));
     let warned = labels_with(gates, |s| s == Status::Warn);
@@ -390,7 +375,7 @@ fn verdict(out: &mut String, report: &Value, gates: &[&Value]) -> fmt::Result {
 }
 
 /// "17 gate results: 1 failed, 16 passed".
-fn summary(gates: &[&Value]) -> String {
+fn summary(gates: &[&GateResult]) -> String {
     let count =
         |pred: &dyn Fn(Status) -> bool| gates.iter().filter(|g| pred(Status::of(g))).count();
     let parts: Vec<String> = [
@@ -399,7 +384,6 @@ fn summary(gates: &[&Value]) -> String {
         (count(&|s| s == Status::Warn), "warned"),
         (count(&|s| s == Status::Pass), "passed"),
         (count(&|s| s == Status::Skipped), "skipped"),
-        (count(&|s| s == Status::Unknown), "unknown"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -420,43 +404,23 @@ fn code_list(items: &[String]) -> String {
         .join(", ")
 }
 
-fn facts(out: &mut String, report: &Value) -> fmt::Result {
-    let baseline = match report.get("baseline") {
-        Some(Value::Null) => "none (first publish)".to_string(),
-        Some(v @ Value::String(_)) => show(v),
-        _ => DASH.to_string(),
+fn facts(out: &mut String, report: &Report) -> fmt::Result {
+    let baseline = match &report.baseline {
+        None => "none (first publish)".to_string(),
+        Some(b) => cut(b.clone()),
     };
-    let took = num(report, "duration_ms").map(|ms| format!("{} ms", fmt_num(ms)));
     let rows: [(&str, String, bool); 7] = [
-        (
-            "Dataset",
-            text(report, "dataset").unwrap_or(DASH).to_string(),
-            true,
-        ),
-        (
-            "Version",
-            text(report, "version").unwrap_or(DASH).to_string(),
-            true,
-        ),
+        ("Dataset", report.dataset.clone(), true),
+        ("Version", report.version.clone(), true),
         ("Baseline", baseline, true),
+        ("When", crate::ops::versions::when(report.at), false),
+        ("Who", report.actor.clone(), false),
+        ("Purpose", report.purpose.clone(), false),
         (
-            "When",
-            text(report, "at")
-                .map(readable_time)
-                .unwrap_or_else(|| DASH.to_string()),
+            "Took",
+            format!("{} ms", fmt_num(report.duration_ms as f64)),
             false,
         ),
-        (
-            "Who",
-            text(report, "actor").unwrap_or(DASH).to_string(),
-            false,
-        ),
-        (
-            "Purpose",
-            text(report, "purpose").unwrap_or(DASH).to_string(),
-            false,
-        ),
-        ("Took", took.unwrap_or_else(|| DASH.to_string()), false),
     ];
     writeln!(out, "<dl class=\"facts\">")?;
     for (term, value, mono) in rows {
@@ -473,7 +437,7 @@ fn facts(out: &mut String, report: &Value) -> fmt::Result {
 // ---------------------------------------------------------------------------------------------
 // 2. Gate table.
 
-fn gate_table(out: &mut String, gates: &[&Value]) -> fmt::Result {
+fn gate_table(out: &mut String, gates: &[&GateResult]) -> fmt::Result {
     writeln!(out, "<section id=\"gates\">\n<h2>Gates</h2>")?;
     if gates.is_empty() {
         return writeln!(
@@ -497,7 +461,6 @@ fn gate_table(out: &mut String, gates: &[&Value]) -> fmt::Result {
     )?;
     for g in gates {
         let status = Status::of(g);
-        let cell = |key: &str| g.get(key).map(show).unwrap_or_else(|| DASH.to_string());
         write!(out, "<tr class=\"{}\"><td>", status.class())?;
         badge(out, status)?;
         writeln!(
@@ -506,17 +469,20 @@ fn gate_table(out: &mut String, gates: &[&Value]) -> fmt::Result {
              <td class=\"mono nowrap\">{}</td><td>{}</td>\
              <td class=\"mono small wrap\">{}</td><td class=\"mono small wrap\">{}</td>\
              <td class=\"wrap\">{}</td></tr>",
-            Esc(&cell("name")),
-            Esc(&cell("kind")),
-            Esc(&cell("column")),
-            match text(g, "severity") {
-                Some("fail") => "blocking".to_string(),
-                Some("warn") => "warning".to_string(),
-                _ => Esc(&cell("severity")).to_string(),
+            Esc(&cut(g.name.clone())),
+            Esc(g.kind()),
+            Esc(&g
+                .column
+                .clone()
+                .map(cut)
+                .unwrap_or_else(|| DASH.to_string())),
+            match g.severity {
+                Severity::Fail => "blocking",
+                Severity::Warn => "warning",
             },
-            fields_html(g.get("observed")),
-            fields_html(g.get("threshold")),
-            Esc(&cell("message")),
+            fields_html(&g.observed()),
+            fields_html(&g.threshold()),
+            Esc(&cut(g.message.clone())),
         )?;
     }
     writeln!(out, "</tbody>\n</table>\n</section>")
@@ -525,15 +491,11 @@ fn gate_table(out: &mut String, gates: &[&Value]) -> fmt::Result {
 // ---------------------------------------------------------------------------------------------
 // Slices: each sliced gate's verdict per slice, the worst first (as the report orders them).
 
-fn slices(out: &mut String, gates: &[&Value]) -> fmt::Result {
-    let sliced: Vec<&Value> = gates
+fn slices(out: &mut String, gates: &[&GateResult]) -> fmt::Result {
+    let sliced: Vec<&GateResult> = gates
         .iter()
         .copied()
-        .filter(|g| {
-            g.get("slices")
-                .and_then(Value::as_array)
-                .is_some_and(|a| !a.is_empty())
-        })
+        .filter(|g| !g.slices.is_empty())
         .collect();
     if sliced.is_empty() {
         return Ok(());
@@ -566,44 +528,31 @@ fn slices(out: &mut String, gates: &[&Value]) -> fmt::Result {
                 "Message",
             ],
         )?;
-        for s in g
-            .get("slices")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let judged = s.get("judged").and_then(Value::as_bool) != Some(false);
-            let status = if judged {
-                Status::of(s)
+        for s in &g.slices {
+            let status = if s.judged {
+                Status::new(s.outcome, None)
             } else {
                 Status::Skipped
             };
-            let slice = match s.get("slice") {
-                Some(Value::Object(m)) => m
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("null")))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                Some(other) => show(other),
-                None => DASH.to_string(),
-            };
-            let rows = |k: &str| s.get(k).map(show).unwrap_or_else(|| DASH.to_string());
             write!(out, "<tr class=\"{}\"><td>", status.class())?;
             badge(out, status)?;
             writeln!(
                 out,
                 "{}</td><td class=\"mono\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"mono small wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
-                if judged {
+                if s.judged {
                     ""
                 } else {
                     " <span class=\"muted\">not judged</span>"
                 },
-                Esc(&slice),
-                Esc(&rows("baseline_slice_rows")),
-                Esc(&rows("slice_rows")),
-                fields_html(s.get("observed")),
-                Esc(text(s, "message").unwrap_or(DASH)),
+                Esc(&s.label()),
+                Esc(&s
+                    .baseline_rows
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| DASH.to_string())),
+                Esc(&s.rows.to_string()),
+                fields_html(&s.facts.observed_json()),
+                Esc(&s.message),
             )?;
         }
         writeln!(out, "</tbody>\n</table>\n</div>")?;
@@ -614,8 +563,11 @@ fn slices(out: &mut String, gates: &[&Value]) -> fmt::Result {
 // ---------------------------------------------------------------------------------------------
 // 3. Drift: KS gates with their ECDFs.
 
-fn drift(out: &mut String, gates: &[&Value]) -> fmt::Result {
-    let ks = of_kind(gates, "ks");
+fn drift(out: &mut String, gates: &[&GateResult]) -> fmt::Result {
+    let ks = of_kind(gates, |f| match f {
+        Facts::Ks(f) => Some(f),
+        _ => None,
+    });
     if ks.is_empty() {
         return Ok(());
     }
@@ -629,19 +581,42 @@ fn drift(out: &mut String, gates: &[&Value]) -> fmt::Result {
          D is the largest vertical gap between them, marked where it is reached.</p>"
     )?;
     writeln!(out, "<div class=\"charts\">")?;
-    for g in ks {
-        ks_card(out, g)?;
+    for (g, f) in ks {
+        ks_card(out, g, f)?;
     }
     writeln!(out, "</div>\n</section>")
 }
 
-/// A KS number from the details, or else from `observed`.
-fn ks_num(g: &Value, key: &str) -> Option<f64> {
-    num(g, key).or_else(|| g.get("observed").and_then(|o| num(o, key)))
+/// What a KS card shows of a result: the test's numbers (D and p from `observed` when the test
+/// is missing), and the column drawn.
+struct KsView<'a> {
+    column: &'a str,
+    statistic: Option<f64>,
+    p_value: Option<f64>,
+    location: Option<f64>,
+    n: Option<(u64, u64)>,
+}
+
+impl<'a> KsView<'a> {
+    fn new(g: &'a GateResult, f: &'a KsFacts) -> Self {
+        let test = f.test.as_ref();
+        let observed = f.observed.as_ref();
+        KsView {
+            column: g.column.as_deref().unwrap_or("value"),
+            statistic: test
+                .and_then(|t| finite(t.statistic))
+                .or_else(|| observed.and_then(|o| finite(o.statistic))),
+            p_value: test
+                .and_then(|t| finite(t.p_value))
+                .or_else(|| observed.and_then(|o| finite(o.p_value))),
+            location: test.and_then(|t| finite(t.location)),
+            n: test.map(|t| (t.n_candidate, t.n_baseline)),
+        }
+    }
 }
 
 /// A gate's card: its status class, badge and label, and (with `message`) its one line.
-fn card_open(out: &mut String, g: &Value, message: bool) -> fmt::Result {
+fn card_open(out: &mut String, g: &GateResult, message: bool) -> fmt::Result {
     let status = Status::of(g);
     write!(
         out,
@@ -650,73 +625,68 @@ fn card_open(out: &mut String, g: &Value, message: bool) -> fmt::Result {
     )?;
     badge(out, status)?;
     writeln!(out, " <strong>{}</strong></figcaption>", Esc(&label(g)))?;
-    if message && let Some(m) = text(g, "message") {
-        writeln!(out, "<p class=\"stats\">{}</p>", Esc(m))?;
+    if message {
+        writeln!(out, "<p class=\"stats\">{}</p>", Esc(&g.message))?;
     }
     Ok(())
 }
 
-fn ks_card(out: &mut String, g: &Value) -> fmt::Result {
+fn ks_card(out: &mut String, g: &GateResult, f: &KsFacts) -> fmt::Result {
     card_open(out, g, false)?;
 
-    let ecdf = g.get("ecdf").unwrap_or(&Value::Null);
-    let candidate = ecdf.get("candidate").map(points).unwrap_or_default();
-    let baseline = ecdf.get("baseline").map(points).unwrap_or_default();
+    let view = KsView::new(g, f);
+    let ecdf = f.test.as_ref().and_then(|t: &KsTest| t.ecdf.as_ref());
+    let candidate = ecdf.map(|e| points(&e.candidate)).unwrap_or_default();
+    let baseline = ecdf.map(|e| points(&e.baseline)).unwrap_or_default();
     let chart = !(candidate.is_empty() && baseline.is_empty());
 
-    let threshold = g.get("threshold").unwrap_or(&Value::Null);
-    let limit =
-        |key: &str, word: &str| num(threshold, key).map(|t| format!(" ({word} {})", fmt_num(t)));
+    let limit = |t: Option<f64>, word: &str| {
+        t.and_then(finite)
+            .map(|t| format!(" ({word} {})", fmt_num(t)))
+    };
+    let threshold = f.threshold.as_ref();
     let mut stats = Vec::new();
-    if let Some(d) = ks_num(g, "statistic") {
+    if let Some(d) = view.statistic {
         stats.push(format!(
             "D = {}{}",
             fmt_num(d),
-            limit("max_statistic", "max").unwrap_or_default()
+            limit(threshold.and_then(|t| t.max_statistic), "max").unwrap_or_default()
         ));
     }
-    if let Some(p) = ks_num(g, "p_value") {
+    if let Some(p) = view.p_value {
         stats.push(format!(
             "p = {}{}",
             fmt_num(p),
-            limit("min_p_value", "min").unwrap_or_default()
+            limit(threshold.and_then(|t| t.min_p_value), "min").unwrap_or_default()
         ));
     }
-    if let Some(x) = num(g, "location") {
+    if let Some(x) = view.location {
         stats.push(format!("at {}", fmt_num(x)));
     }
-    if let (Some(c), Some(b), false) = (num(g, "n_candidate"), num(g, "n_baseline"), chart) {
-        stats.push(format!("n = {} vs {}", fmt_num(c), fmt_num(b)));
+    if let (Some((c, b)), false) = (view.n, chart) {
+        stats.push(format!("n = {c} vs {b}"));
     }
     if !stats.is_empty() {
         writeln!(out, "<p class=\"stats\">{}</p>", Esc(&stats.join(" · ")))?;
     }
 
     if !chart {
-        let why = match text(g, "outcome") {
-            Some("skipped" | "error") => text(g, "message").unwrap_or("not evaluated"),
+        let why = match g.outcome {
+            Outcome::Skipped | Outcome::Error => g.message.as_str(),
             _ => "this report stores no ECDF (it was written before lastgood recorded them)",
         };
         writeln!(out, "<p class=\"note\">No chart: {}.</p>", Esc(why))?;
     } else {
-        ecdf_chart(out, g, &candidate, &baseline)?;
+        ecdf_chart(out, &view, &candidate, &baseline)?;
     }
     writeln!(out, "</figure>")
 }
 
-/// `[[x, F], ...]` as finite points; anything else is dropped.
-fn points(v: &Value) -> Vec<(f64, f64)> {
-    let Some(items) = v.as_array() else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|p| {
-            let pair = p.as_array()?;
-            let x = pair.first()?.as_f64()?;
-            let f = pair.get(1)?.as_f64()?;
-            (x.is_finite() && f.is_finite()).then_some((x, f.clamp(0.0, 1.0)))
-        })
+/// `[x, F]` points that are finite, F clamped to [0, 1]; others are dropped.
+fn points(pts: &[[f64; 2]]) -> Vec<(f64, f64)> {
+    pts.iter()
+        .filter(|[x, f]| x.is_finite() && f.is_finite())
+        .map(|[x, f]| (*x, f.clamp(0.0, 1.0)))
         .collect()
 }
 
@@ -813,14 +783,14 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
 
 fn ecdf_chart(
     out: &mut String,
-    g: &Value,
+    view: &KsView,
     candidate: &[(f64, f64)],
     baseline: &[(f64, f64)],
 ) -> fmt::Result {
     const W: f64 = 540.0;
     const H: f64 = 320.0;
     let (left, right, top, bottom) = (50.0, W - 16.0, 14.0, H - 44.0);
-    let location = num(g, "location");
+    let location = view.location;
     let ((x0, x1), cut) = x_domain(&[candidate, baseline], location);
     let sx = Scale {
         d0: x0,
@@ -834,7 +804,7 @@ fn ecdf_chart(
         r0: bottom,
         r1: top,
     };
-    let column = text(g, "column").unwrap_or("value");
+    let column = view.column;
 
     writeln!(
         out,
@@ -898,11 +868,11 @@ fn ecdf_chart(
         step_path(out, baseline, sx, sy, "baseline")?;
     }
     if let Some(loc) = location {
-        d_marker(out, g, loc, candidate, baseline, sx, sy)?;
+        d_marker(out, view, loc, candidate, baseline, sx, sy)?;
     }
     legend(
         out,
-        g,
+        view,
         (right, bottom),
         !candidate.is_empty(),
         !baseline.is_empty(),
@@ -947,7 +917,7 @@ fn step_path(
 /// D as a vertical segment at `location`, from one curve's value there to the other's.
 fn d_marker(
     out: &mut String,
-    g: &Value,
+    view: &KsView,
     loc: f64,
     candidate: &[(f64, f64)],
     baseline: &[(f64, f64)],
@@ -955,7 +925,7 @@ fn d_marker(
     sy: Scale,
 ) -> fmt::Result {
     let (fc, fb) = (step_at(candidate, loc), step_at(baseline, loc));
-    let d = ks_num(g, "statistic").unwrap_or((fc - fb).abs());
+    let d = view.statistic.unwrap_or((fc - fb).abs());
     let x = sx.at(loc);
     let (ya, yb) = (sy.at(fc), sy.at(fb));
     writeln!(out, "<g class=\"d-marker\">")?;
@@ -991,22 +961,18 @@ fn d_marker(
 /// corner stays clear of the curves.
 fn legend(
     out: &mut String,
-    g: &Value,
+    view: &KsView,
     corner: (f64, f64),
     candidate: bool,
     baseline: bool,
 ) -> fmt::Result {
-    let n = |key: &str| {
-        num(g, key)
-            .map(|n| format!(" (n = {})", fmt_num(n)))
-            .unwrap_or_default()
-    };
+    let n = |n: Option<u64>| n.map(|n| format!(" (n = {n})")).unwrap_or_default();
     let mut entries = Vec::new();
     if candidate {
-        entries.push(("candidate", format!("candidate{}", n("n_candidate"))));
+        entries.push(("candidate", format!("candidate{}", n(view.n.map(|n| n.0)))));
     }
     if baseline {
-        entries.push(("baseline", format!("baseline{}", n("n_baseline"))));
+        entries.push(("baseline", format!("baseline{}", n(view.n.map(|n| n.1)))));
     }
     const WIDTH: f64 = 180.0;
     let height = entries.len() as f64 * 18.0 + 6.0;
@@ -1042,17 +1008,21 @@ struct NullRow<'a> {
     gates: Vec<&'a str>,
     rate: Option<f64>,
     baseline: Option<f64>,
-    nulls: Option<f64>,
-    rows: Option<f64>,
-    nans: Option<f64>,
-    baseline_nans: Option<f64>,
+    nulls: Option<u64>,
+    rows: Option<u64>,
+    nans: Option<u64>,
+    baseline_nans: Option<u64>,
 }
 
-fn null_rows<'a>(gates: &[&'a Value]) -> Vec<NullRow<'a>> {
+fn null_rows<'a>(gates: &[&'a GateResult]) -> Vec<NullRow<'a>> {
     let mut rows: Vec<NullRow<'a>> = Vec::new();
-    for g in of_kind(gates, "null_rate") {
-        let column = text(g, "column").unwrap_or(DASH);
-        let name = text(g, "name").unwrap_or(DASH);
+    let null_rates = of_kind(gates, |f| match f {
+        Facts::NullRate(f) => Some(f),
+        _ => None,
+    });
+    for (g, f) in null_rates {
+        let column = g.column.as_deref().unwrap_or(DASH);
+        let name = g.name.as_str();
         let status = Status::of(g);
         if let Some(row) = rows.iter_mut().find(|r| r.column == column) {
             if status.rank() < row.status.rank() {
@@ -1063,25 +1033,25 @@ fn null_rows<'a>(gates: &[&'a Value]) -> Vec<NullRow<'a>> {
             }
             continue;
         }
-        let nulls = num(g, "null_count");
-        let n = num(g, "rows");
-        let computed = nulls.zip(n).filter(|(_, n)| *n > 0.0).map(|(c, n)| c / n);
+        let c = f.counts.as_ref();
+        let computed = c
+            .filter(|c| c.rows > 0)
+            .map(|c| c.null_count as f64 / c.rows as f64);
         rows.push(NullRow {
             column,
             status,
             gates: vec![name],
-            rate: num(g, "null_rate").or(computed),
-            baseline: num(g, "baseline_null_rate"),
-            nulls,
-            rows: n,
-            nans: num(g, "nan_count"),
-            baseline_nans: num(g, "baseline_nan_count"),
+            rate: c.and_then(|c| finite(c.null_rate)).or(computed),
+            baseline: c.and_then(|c| c.baseline_null_rate).and_then(finite),
+            nulls: c.map(|c| c.null_count),
+            rows: c.map(|c| c.rows),
+            nans: c.and_then(|c| c.nan_count).flatten(),
+            baseline_nans: c.and_then(|c| c.baseline_nan_count).flatten(),
         });
     }
     rows
 }
 
-/// A small horizontal bar, `value` of `scale` wide, with the number beside it.
 fn bar(out: &mut String, class: &str, value: Option<f64>, scale: f64) -> fmt::Result {
     match value {
         Some(v) => {
@@ -1105,7 +1075,7 @@ fn bar(out: &mut String, class: &str, value: Option<f64>, scale: f64) -> fmt::Re
     }
 }
 
-fn null_rates(out: &mut String, gates: &[&Value]) -> fmt::Result {
+fn null_rates(out: &mut String, gates: &[&GateResult]) -> fmt::Result {
     let rows = null_rows(gates);
     if rows.is_empty() {
         return Ok(());
@@ -1155,14 +1125,14 @@ fn null_rates(out: &mut String, gates: &[&Value]) -> fmt::Result {
         bar(out, "cand", r.rate, scale)?;
         let change = r.rate.zip(r.baseline).map(|(c, b)| pp(c - b));
         let counts = match (r.nulls, r.rows) {
-            (Some(c), Some(n)) => format!("{} of {}", fmt_num(c), fmt_num(n)),
-            (Some(c), None) => fmt_num(c),
+            (Some(c), Some(n)) => format!("{c} of {n}"),
+            (Some(c), None) => c.to_string(),
             _ => DASH.to_string(),
         };
         let nans = match (r.nans, r.baseline_nans) {
-            (Some(c), Some(b)) => format!("{} (baseline {})", fmt_num(c), fmt_num(b)),
-            (Some(c), None) => fmt_num(c),
-            (None, Some(b)) => format!("— (baseline {})", fmt_num(b)),
+            (Some(c), Some(b)) => format!("{c} (baseline {b})"),
+            (Some(c), None) => c.to_string(),
+            (None, Some(b)) => format!("— (baseline {b})"),
             (None, None) => DASH.to_string(),
         };
         writeln!(
@@ -1181,37 +1151,38 @@ fn null_rates(out: &mut String, gates: &[&Value]) -> fmt::Result {
 // ---------------------------------------------------------------------------------------------
 // 5. Category mix of distribution gates.
 
-fn category_mix(out: &mut String, gates: &[&Value]) -> fmt::Result {
-    let dists: Vec<&Value> = of_kind(gates, "distribution")
+/// Shares of each category, candidate and baseline.
+type Shares<'a> = (&'a BTreeMap<String, f64>, Option<&'a BTreeMap<String, f64>>);
+
+fn category_mix(out: &mut String, gates: &[&GateResult]) -> fmt::Result {
+    let dists = of_kind(gates, |f| match f {
+        Facts::Distribution(f) => f.shift.as_ref(),
+        _ => None,
+    });
+    let cards: Vec<(&GateResult, Shares)> = dists
         .into_iter()
-        .filter(|g| g.get("shares").is_some_and(Value::is_object))
+        .filter_map(|(g, s)| Some((g, (s.shares.as_ref()?, s.baseline_shares.as_ref()))))
         .collect();
-    if dists.is_empty() {
+    if cards.is_empty() {
         return Ok(());
     }
     writeln!(
         out,
         "<section id=\"mix\">\n<h2>Category mix</h2>\n<div class=\"charts\">"
     )?;
-    for g in dists {
-        shares_card(out, g)?;
+    for (g, shares) in cards {
+        shares_card(out, g, shares)?;
     }
     writeln!(out, "</div>\n</section>")
 }
 
-fn shares_card(out: &mut String, g: &Value) -> fmt::Result {
-    let empty = Map::new();
-    let cand = g.get("shares").and_then(Value::as_object).unwrap_or(&empty);
-    let base = g
-        .get("baseline_shares")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+fn shares_card(out: &mut String, g: &GateResult, (cand, base): Shares) -> fmt::Result {
+    let empty = BTreeMap::new();
+    let base = base.unwrap_or(&empty);
     // Baseline's categories first, then any new ones, each once.
     let mut keys: Vec<&String> = base.keys().collect();
     keys.extend(cand.keys().filter(|k| !base.contains_key(*k)));
-    let share = |m: &Map<String, Value>, k: &str| {
-        m.get(k).and_then(Value::as_f64).filter(|x| x.is_finite())
-    };
+    let share = |m: &BTreeMap<String, f64>, k: &str| m.get(k).copied().and_then(finite);
     let scale = keys
         .iter()
         .flat_map(|k| [share(cand, k), share(base, k)])
@@ -1245,15 +1216,20 @@ fn shares_card(out: &mut String, g: &Value) -> fmt::Result {
 
 // ---------------------------------------------------------------------------------------------
 // 5b. Per-key change of keyed gates: the histogram of candidate - baseline over the compared keys,
-// with the tolerance band (i13-keyed's block).
+// with the tolerance band.
 
-fn keyed_change(out: &mut String, gates: &[&Value]) -> fmt::Result {
-    let cards: Vec<&Value> = of_kind(gates, "keyed")
-        .into_iter()
-        .filter(|g| {
-            g.get("change")
-                .and_then(|c| c.get("histogram"))
-                .is_some_and(Value::is_object)
+fn keyed_change(out: &mut String, gates: &[&GateResult]) -> fmt::Result {
+    let cards: Vec<(&GateResult, &ChangeHistogram, Option<f64>)> = gates
+        .iter()
+        .filter_map(|g| match &g.facts {
+            Facts::Keyed(f) => match f.change.as_deref() {
+                Some(ColumnChange::Numeric(n)) => n.histogram.as_ref().map(|h| {
+                    let tolerance = f.threshold.as_ref().and_then(|t| t.tolerance);
+                    (*g, h, tolerance)
+                }),
+                _ => None,
+            },
+            _ => None,
         })
         .collect();
     if cards.is_empty() {
@@ -1265,27 +1241,23 @@ fn keyed_change(out: &mut String, gates: &[&Value]) -> fmt::Result {
          the keys on one row of each side by candidate &minus; baseline; the shaded band is within \
          the tolerance (not moved).</p>\n<div class=\"charts\">"
     )?;
-    for g in cards {
-        change_card(out, g)?;
+    for (g, h, tolerance) in cards {
+        change_card(out, g, h, tolerance)?;
     }
     writeln!(out, "</div>\n</section>")
 }
 
-fn change_card(out: &mut String, g: &Value) -> fmt::Result {
+fn change_card(
+    out: &mut String,
+    g: &GateResult,
+    h: &ChangeHistogram,
+    tolerance: Option<f64>,
+) -> fmt::Result {
     const W: f64 = 540.0;
     const H: f64 = 220.0;
     let (left, right, top, bottom) = (50.0, W - 16.0, 14.0, H - 40.0);
-    let h = g
-        .get("change")
-        .and_then(|c| c.get("histogram"))
-        .unwrap_or(&Value::Null);
-    let nums = |k: &str| -> Vec<f64> {
-        h.get(k)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default()
-    };
-    let (edges, counts) = (nums("edges"), nums("counts"));
+    let edges = &h.edges;
+    let counts: Vec<f64> = h.counts.iter().map(|c| *c as f64).collect();
     card_open(out, g, true)?;
     let finite = edges.iter().all(|x| x.is_finite());
     if edges.len() != counts.len() + 1 || counts.is_empty() || !finite {
@@ -1314,9 +1286,9 @@ fn change_card(out: &mut String, g: &Value) -> fmt::Result {
         out,
         "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
          aria-label=\"Histogram of per-key change of {}\">",
-        Esc(text(g, "column").unwrap_or("value"))
+        Esc(g.column.as_deref().unwrap_or("value"))
     )?;
-    let tol = num(g.get("threshold").unwrap_or(&Value::Null), "tolerance").unwrap_or(0.0);
+    let tol = tolerance.filter(|t| t.is_finite()).unwrap_or(0.0);
     if tol > 0.0 && tol.is_finite() {
         let (a, b) = (sx.at((-tol).max(lo)), sx.at(tol.min(hi)));
         if b > a {
@@ -1385,8 +1357,11 @@ fn change_card(out: &mut String, g: &Value) -> fmt::Result {
 // ---------------------------------------------------------------------------------------------
 // 6. Schema diff.
 
-fn schema(out: &mut String, gates: &[&Value]) -> fmt::Result {
-    let schemas = of_kind(gates, "schema");
+fn schema(out: &mut String, gates: &[&GateResult]) -> fmt::Result {
+    let schemas = of_kind(gates, |f| match f {
+        Facts::SchemaGate(f) => Some(f),
+        _ => None,
+    });
     writeln!(out, "<section id=\"schema\">\n<h2>Schema</h2>")?;
     if schemas.is_empty() {
         return writeln!(
@@ -1395,15 +1370,19 @@ fn schema(out: &mut String, gates: &[&Value]) -> fmt::Result {
         );
     }
     writeln!(out, "<div class=\"charts\">")?;
-    for g in schemas {
-        schema_card(out, g)?;
+    for (g, f) in schemas {
+        schema_card(out, g, f)?;
     }
     writeln!(out, "</div>\n</section>")
 }
 
-fn schema_card(out: &mut String, g: &Value) -> fmt::Result {
+fn schema_card(
+    out: &mut String,
+    g: &GateResult,
+    f: &crate::gates::schema::SchemaFacts,
+) -> fmt::Result {
     let status = Status::of(g);
-    let against = match text(g, "against") {
+    let against = match f.against.as_deref() {
         Some("contract") => "against the contract".to_string(),
         Some("baseline") => "against the baseline".to_string(),
         Some(other) => format!("against {other}"),
@@ -1421,24 +1400,17 @@ fn schema_card(out: &mut String, g: &Value) -> fmt::Result {
         Esc(&label(g)),
         Esc(&against)
     )?;
-    if let Some(m) = text(g, "message") {
-        writeln!(out, "<p class=\"stats\">{}</p>", Esc(m))?;
-    }
-    let observed = g.get("observed").unwrap_or(&Value::Null);
-    for (key, title) in [("added", "Added columns"), ("problems", "Problems")] {
-        if let Some(items) = observed.get(key) {
-            item_list(out, title, items)?;
+    writeln!(out, "<p class=\"stats\">{}</p>", Esc(&g.message))?;
+    if let Some(o) = &f.observed {
+        if let Some(added) = &o.added {
+            item_list(out, "Added columns", added)?;
         }
+        item_list(out, "Problems", &o.problems)?;
     }
     writeln!(out, "</div>")
 }
 
-fn item_list(out: &mut String, title: &str, items: &Value) -> fmt::Result {
-    let items: Vec<&Value> = match items {
-        Value::Array(a) => a.iter().collect(),
-        Value::Null => Vec::new(),
-        other => vec![other],
-    };
+fn item_list(out: &mut String, title: &str, items: &[String]) -> fmt::Result {
     if items.is_empty() {
         return writeln!(
             out,
@@ -1451,30 +1423,9 @@ fn item_list(out: &mut String, title: &str, items: &Value) -> fmt::Result {
         items.len()
     )?;
     for item in items {
-        match item {
-            Value::Object(m) => {
-                write!(out, "<li>")?;
-                for (k, v) in m {
-                    write!(
-                        out,
-                        "<span class=\"field\"><span class=\"muted\">{}</span> {}</span> ",
-                        Esc(k),
-                        Esc(&show(v))
-                    )?;
-                }
-                writeln!(out, "</li>")?;
-            }
-            other => writeln!(out, "<li class=\"mono\">{}</li>", Esc(&show(other)))?,
-        }
+        writeln!(out, "<li class=\"mono\">{}</li>", Esc(&cut(item.clone())))?;
     }
     writeln!(out, "</ul>")
-}
-
-/// `2026-11-22 06:08:45 UTC` from an RFC 3339 time; anything else as it is.
-fn readable_time(s: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| crate::ops::versions::when(t.with_timezone(&chrono::Utc)))
-        .unwrap_or_else(|_| s.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1491,7 +1442,11 @@ fn consequence(out: &mut String, d: &crate::ops::versions::VersionDetail) -> fmt
     )
 }
 
-fn about(out: &mut String, d: &crate::ops::versions::VersionDetail, report: &Value) -> fmt::Result {
+fn about(
+    out: &mut String,
+    d: &crate::ops::versions::VersionDetail,
+    report: &Report,
+) -> fmt::Result {
     let m = &d.manifest;
     writeln!(out, "<dl class=\"facts about\">")?;
     let mut row = |term: &str, value: String, mono: bool| {
@@ -1558,8 +1513,8 @@ fn about(out: &mut String, d: &crate::ops::versions::VersionDetail, report: &Val
             true,
         )?;
     }
-    if let Some(why) = report.get("scope").and_then(|s| text(s, "why")) {
-        row("Compared", why.to_string(), false)?;
+    if let Some(scope) = &report.scope {
+        row("Compared", scope.why.clone(), false)?;
     }
     writeln!(out, "</dl>")
 }
@@ -1626,27 +1581,30 @@ fn columns(out: &mut String, stats: &[crate::ops::report::ColumnStats]) -> fmt::
 // ---------------------------------------------------------------------------------------------
 // 8. Footer.
 
-fn footer(out: &mut String, report: &Value, ctx: &PageContext) -> fmt::Result {
-    let null = Value::Null;
-    let validations = report.get("validations").unwrap_or(&null);
-    let contract = report.get("contract").unwrap_or(&null);
-    let with_checksum = |v: &Value, key: &str| {
-        text(v, key).map(|p| match text(v, "checksum") {
-            Some(c) => format!("{p} ({c})"),
-            None => p.to_string(),
-        })
+fn footer(out: &mut String, report: &Report, ctx: &PageContext) -> fmt::Result {
+    let with_checksum = |path: &str, checksum: Option<&str>| match checksum {
+        Some(c) => format!("{path} ({c})"),
+        None => path.to_string(),
     };
-    let format = match (text(report, "format"), num(report, "format_version")) {
-        (Some(f), Some(v)) => Some(format!("{f} v{}", fmt_num(v))),
-        (Some(f), None) => Some(f.to_string()),
-        _ => None,
-    };
+    let v = &report.validations;
     writeln!(out, "<footer>\n<dl>")?;
     for (term, value) in [
         ("Report", ctx.origin.map(str::to_string)),
-        ("Format", format),
-        ("Validations", with_checksum(validations, "source")),
-        ("Contract", with_checksum(contract, "path")),
+        (
+            "Format",
+            Some(format!("{} v{}", report.format, report.format_version)),
+        ),
+        (
+            "Validations",
+            Some(with_checksum(&v.source, v.checksum.as_deref())),
+        ),
+        (
+            "Contract",
+            report
+                .contract
+                .as_ref()
+                .map(|c| with_checksum(&c.path, Some(&c.checksum))),
+        ),
     ] {
         if let Some(v) = value {
             writeln!(
@@ -1777,14 +1735,29 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn ks(column: &str, d: f64, ecdf: bool) -> Value {
+    /// A result of `kind` with `fields` over a passing default.
+    fn result(kind: &str, fields: Value) -> Value {
         let mut g = json!({
-            "name": "drift", "kind": "ks", "column": column, "severity": "fail",
-            "outcome": if d > 0.1 { "fail" } else { "pass" }, "passed": d <= 0.1,
-            "observed": {"statistic": d, "p_value": 0.5}, "threshold": {"max_statistic": 0.1},
-            "message": format!("D={d}"), "location": 0.5, "statistic": d, "p_value": 0.5,
-            "n_candidate": 100, "n_baseline": 100,
+            "name": kind, "kind": kind, "column": null, "severity": "fail", "outcome": "pass",
+            "passed": true, "observed": null, "threshold": null, "message": "",
         });
+        for (k, v) in fields.as_object().unwrap() {
+            g[k] = v.clone();
+        }
+        g
+    }
+
+    fn ks(column: &str, d: f64, ecdf: bool) -> Value {
+        let mut g = result(
+            "ks",
+            json!({
+                "name": "drift", "column": column,
+                "outcome": if d > 0.1 { "fail" } else { "pass" }, "passed": d <= 0.1,
+                "observed": {"statistic": d, "p_value": 0.5}, "threshold": {"max_statistic": 0.1},
+                "message": format!("D={d}"), "location": 0.5, "statistic": d, "p_value": 0.5,
+                "n_candidate": 100, "n_baseline": 100, "method": "exact", "scans": 1,
+            }),
+        );
         if ecdf {
             g["ecdf"] = json!({
                 "candidate": [[0.1, 0.1], [0.5, 0.3], [0.9, 1.0]],
@@ -1794,26 +1767,34 @@ mod tests {
         g
     }
 
-    fn report(gates: Vec<Value>, passed: bool) -> Value {
+    fn report_json(gates: Vec<Value>, passed: bool) -> Value {
         json!({
             "format": "lastgood.gate-report", "format_version": 1,
             "dataset": "churn_scores", "version": "v2", "baseline": "v1", "passed": passed,
             "purpose": "publish", "at": "2026-11-19T02:00:00Z", "actor": "me", "duration_ms": 12,
-            "validations": {"source": "validations/churn_scores.toml"}, "gates": gates,
+            "validations": {"source": "validations/churn_scores.toml", "checksum": null, "gates": []},
+            "contract": null, "gates": gates,
         })
+    }
+
+    fn report(gates: Vec<Value>, passed: bool) -> Report {
+        serde_json::from_value(report_json(gates, passed)).unwrap()
     }
 
     #[test]
     fn escapes_every_string_from_the_report() {
         let evil = "<script>alert('x')</script>&\"";
-        let mut r = report(vec![ks(evil, 0.2, true)], false);
+        let mut r = report_json(vec![ks(evil, 0.2, true)], false);
         r["dataset"] = json!(evil);
         r["actor"] = json!(evil);
         r["gates"][0]["message"] = json!(evil);
-        r["gates"].as_array_mut().unwrap().push(json!({
-            "name": evil, "kind": "schema", "outcome": "fail", "severity": "fail",
-            "observed": {"problems": [evil, {"column": evil}], "added": [evil]},
-        }));
+        r["gates"].as_array_mut().unwrap().push(result(
+            "schema",
+            json!({"name": evil, "outcome": "fail", "passed": false,
+                   "observed": {"problems": [evil], "added": [evil]}}),
+        ));
+        r["validations"]["source"] = json!(evil);
+        let r: Report = serde_json::from_value(r).unwrap();
         let html = render_with(
             &r,
             &PageContext {
@@ -1842,7 +1823,11 @@ mod tests {
     }
 
     fn sql(name: &str, severity: &str, outcome: &str) -> Value {
-        json!({"name": name, "kind": "sql", "severity": severity, "outcome": outcome})
+        let passed = matches!(outcome, "pass" | "skipped");
+        result(
+            "sql",
+            json!({"name": name, "severity": severity, "outcome": outcome, "passed": passed}),
+        )
     }
 
     #[test]
@@ -1854,6 +1839,7 @@ mod tests {
         let table = &html[html.find("<tbody>").unwrap()..];
         let at = |s: &str| table.find(s).unwrap();
         assert!(at("✗ ERROR") < at("⚠ WARN") && at("⚠ WARN") < at("✓ PASS"));
+        assert!(html.contains("3 gate results: 1 errored, 1 warned, 1 passed"));
     }
 
     #[test]
@@ -1870,93 +1856,143 @@ mod tests {
         assert_eq!(html.matches("</svg>").count(), 2);
         assert!(html.contains("D = 0.2451"));
         assert!(html.contains("stores no ECDF"));
+        assert!(html.contains("n = 100 vs 100"));
     }
 
     #[test]
     fn null_rates_show_baseline_beside_candidate() {
-        let g = json!({"name": "nulls", "kind": "null_rate", "column": "score", "severity": "fail",
-            "outcome": "pass", "null_rate": 0.02, "baseline_null_rate": 0.01,
-            "null_count": 2, "rows": 100});
+        let g = result(
+            "null_rate",
+            json!({"name": "nulls", "column": "score", "observed": 0.02,
+                   "null_rate": 0.02, "baseline_null_rate": 0.01, "null_count": 2, "rows": 100,
+                   "null_count_source": "footer", "baseline_null_count": 1,
+                   "baseline_null_count_source": "footer", "nan_count": 3, "baseline_nan_count": null}),
+        );
         let html = render(&report(vec![g], true));
         assert!(html.contains("1.00%") && html.contains("2.00%") && html.contains("+1.00 pp"));
         assert!(html.contains("2 of 100"));
+        assert!(html.contains("<td class=\"num\">3</td>"), "{html}");
+    }
+
+    fn keyed(histogram: Value) -> Value {
+        result(
+            "keyed",
+            json!({"name": "same", "column": "score", "outcome": "fail", "passed": false,
+                   "message": "4.00% of 100 keys moved",
+                   "threshold": {"key": ["id"], "tolerance": 0.2},
+                   "change": {"type": "numeric", "column": "score", "pairs": 100, "moved": 4,
+                       "moved_share": 0.04, "unchanged": 96, "unchanged_share": 0.96,
+                       "finite_pairs": 100, "spearman": 0.9, "pearson": 0.9,
+                       "mean_abs_change": 0.1,
+                       "missing": {"both_null": 0, "null_to_value": 0, "value_to_null": 0,
+                           "both_nan": 0, "nan_to_value": 0, "value_to_nan": 0,
+                           "null_to_nan": 0, "nan_to_null": 0},
+                       "histogram": histogram}}),
+        )
     }
 
     #[test]
     fn keyed_change_is_a_histogram_with_the_tolerance_band() {
-        let g = json!({"name": "same", "kind": "keyed", "column": "score", "severity": "fail",
-            "outcome": "fail", "passed": false, "message": "4.00% of 100 keys moved",
-            "threshold": {"key": ["id"], "tolerance": 0.2},
-            "change": {"type": "numeric", "histogram": {"edges": [-1.0, 0.0, 1.0], "counts": [3, 97]}}});
+        let g = keyed(json!({"edges": [-1.0, 0.0, 1.0], "counts": [3, 97]}));
         let html = render(&report(vec![g], false));
         assert!(html.contains("Per-key change"), "{html}");
         assert!(html.contains("[0, 1): 97"), "{html}");
         assert!(html.contains("within tolerance 0.2"), "{html}");
         for odd in [
-            json!({"kind": "keyed", "change": {"histogram": {"edges": [1.0], "counts": [1, 2]}}}),
-            json!({"kind": "keyed", "change": {"histogram": {"edges": [2.0, 2.0], "counts": [5]}}}),
-            json!({"kind": "keyed", "change": {"histogram": {"edges": ["x", null], "counts": []}}}),
-            json!({"kind": "keyed", "change": {"histogram": {}}}),
+            json!({"edges": [1.0], "counts": [1, 2]}),
+            json!({"edges": [2.0, 2.0], "counts": [5]}),
+            json!({"edges": [], "counts": []}),
         ] {
-            let html = render(&report(vec![odd], true));
+            let html = render(&report(vec![keyed(odd)], true));
             assert!(html.contains("Per-key change"));
         }
     }
 
+    /// Numbers the writer never writes (NaN, infinities, points out of order or out of [0, 1]):
+    /// the page leaves them out and still draws.
     #[test]
-    fn never_panics_on_odd_shapes() {
-        for v in [
-            json!({}),
-            json!([]),
-            json!(null),
-            json!("report"),
-            json!(42),
-            json!({"passed": "yes", "gates": {"a": 1}, "baseline": 3, "validations": [],
-                   "contract": "x"}),
-            json!({"gates": [1, "x", null, [], {}, {"kind": 5, "outcome": []}]}),
-            json!({"gates": [
-                {"kind": "ks", "location": "here",
-                 "ecdf": {"candidate": [[1], "x", [null, 2], [1e308, 2.0]]}},
-                {"kind": "ks", "location": 1.0,
-                 "ecdf": {"candidate": [[1.0, 0.5]], "baseline": [[1.0, 0.5]]}},
-                {"kind": "ks", "location": 1.7e308,
-                 "ecdf": {"candidate": [[-1.7e308, 0.5]], "baseline": [[1.7e308, 1.0]]}},
-                {"kind": "ks", "ecdf": []},
-                {"kind": "null_rate", "null_rate": "high", "rows": 0, "null_count": 3},
-                {"kind": "distribution", "shares": {"a": "x", "b": 0.5}, "baseline_shares": 7},
-                {"kind": "schema",
-                 "observed": {"added": "x", "problems": [{"a": {"b": [1, {"c": null}]}}, 3]}},
-                {"kind": "schema", "observed": 1},
-            ]}),
-        ] {
-            let html = render(&v);
-            assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    fn never_panics_on_odd_numbers() {
+        let mut r = report(
+            vec![
+                ks("a", 0.2, true),
+                ks("b", 0.2, true),
+                result(
+                    "null_rate",
+                    json!({"column": "x", "null_count": 3, "rows": 0,
+                    "null_rate": 0.0, "null_count_source": "scan", "baseline_null_count": null,
+                    "baseline_null_rate": null, "baseline_null_count_source": null}),
+                ),
+                result(
+                    "distribution",
+                    json!({"column": "s", "max_change": 0.1, "psi": 0.0,
+                    "most_changed": "a", "new_categories": [], "vanished_categories": [],
+                    "shares": {"a": 0.5, "b": 0.5}}),
+                ),
+                keyed(json!({"edges": [0.0, 1.0], "counts": [2]})),
+            ],
+            false,
+        );
+        let nan = f64::NAN;
+        let Facts::Ks(a) = &mut r.gates[0].facts else {
+            panic!()
+        };
+        let t = a.test.as_mut().unwrap();
+        (t.location, t.statistic) = (f64::INFINITY, nan);
+        t.ecdf.as_mut().unwrap().candidate = vec![[1.0, nan], [f64::NEG_INFINITY, 0.5], [2.0, 7.0]];
+        let Facts::Ks(b) = &mut r.gates[1].facts else {
+            panic!()
+        };
+        let t = b.test.as_mut().unwrap();
+        t.location = 1.7e308;
+        t.ecdf.as_mut().unwrap().candidate = vec![[-1.7e308, 0.5], [1.7e308, 1.0]];
+        let Facts::NullRate(n) = &mut r.gates[2].facts else {
+            panic!()
+        };
+        n.counts.as_mut().unwrap().null_rate = nan;
+        let Facts::Distribution(d) = &mut r.gates[3].facts else {
+            panic!()
+        };
+        d.shift
+            .as_mut()
+            .unwrap()
+            .shares
+            .as_mut()
+            .unwrap()
+            .insert("c".into(), nan);
+        let html = render(&r);
+        assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+        // Nothing that is not a number is printed (an x axis of ±1.7e308 overflows its scale to
+        // NaN coordinates, which a browser ignores).
+        for shown in ["D = NaN", "at inf", "NaN%", "NaN pp", "inf%", "nan"] {
+            assert!(!html.contains(shown), "{shown} in {html}");
         }
+        assert!(html.contains("at 1.700e308"));
     }
 
     #[test]
     fn sliced_gates_show_every_slice_escaped_worst_first() {
         let evil = "<b>x</b>";
-        let g = json!({"name": "drift_by_segment", "kind": "ks", "column": "score",
-        "severity": "fail", "outcome": "fail", "passed": false, "message": "1 of 3 slices failed",
-        "observed": {"statistic": 0.4, "p_value": 0.0}, "threshold": {"max_statistic": 0.2},
-        "slices": [
-            {"slice": {"segment": evil}, "slice_rows": 250, "baseline_slice_rows": 200,
-             "judged": true, "kind": "ks", "outcome": "fail", "passed": false,
-             "observed": {"statistic": 0.4, "p_value": 0.0}, "threshold": null, "message": "D=0.4"},
-            {"slice": {"segment": null}, "slice_rows": 30, "baseline_slice_rows": 30,
-             "judged": true, "kind": "ks", "outcome": "pass", "passed": true,
-             "observed": null, "threshold": null, "message": "D=0"},
-            {"slice": {"segment": "d"}, "slice_rows": 1, "baseline_slice_rows": 0,
-             "judged": false, "kind": "ks", "outcome": "skipped", "passed": true,
-             "observed": null, "threshold": null, "message": "1 rows: under min_slice_rows"}
-        ]});
-        let html = render(&report(vec![g, json!({"slices": "odd"})], false));
+        let slice = |value: Option<&str>, rows: u64, judged: bool, outcome: &str| {
+            json!({"slice": {"segment": value}, "slice_rows": rows, "baseline_slice_rows": rows,
+                   "judged": judged, "kind": "ks", "outcome": outcome,
+                   "passed": outcome != "fail", "observed": null, "threshold": null,
+                   "message": format!("{outcome} slice")})
+        };
+        let mut g = ks("score", 0.4, false);
+        g["name"] = json!("drift_by_segment");
+        g["slices"] = json!([
+            slice(Some(evil), 250, true, "fail"),
+            slice(None, 30, true, "pass"),
+            slice(Some("d"), 1, false, "skipped"),
+        ]);
+        g["slices"][0]["observed"] = json!({"statistic": 0.4, "p_value": 0.0});
+        let html = render(&report(vec![g], false));
         assert!(html.contains("<section id=\"slices\">"), "{html}");
         assert!(html.contains("segment=&lt;b&gt;x&lt;/b&gt;"));
         assert!(!html.contains(evil));
         assert!(html.contains("segment=null"));
         assert!(html.contains("not judged"));
+        assert!(html.contains("p_value: 0<br>statistic: 0.4"));
         let (bad, null) = (
             html.find("segment=&lt;b&gt;").unwrap(),
             html.find("segment=null").unwrap(),

@@ -17,8 +17,6 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::json;
-
 use crate::error::{Error, Result};
 pub use crate::layout::{logical_path, origin};
 use crate::manifest::{FileEntry, Manifest};
@@ -151,6 +149,20 @@ pub fn matches(f: &FileEntry, sel: &Values) -> bool {
     sel.iter().all(|(k, v)| f.partition.get(k) == Some(v))
 }
 
+/// Which partitions a partitioned publish's gates compared: the report's `scope` (SPEC.md, "Gate
+/// scope"). Fields in alphabetical order, as reports have always had them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Scope {
+    /// Partition labels (`date=2026-11-21`) of the baseline seen, in typed order.
+    pub baseline: Vec<String>,
+    /// The candidate's partitions judged.
+    pub candidate: Vec<String>,
+    /// `partition` (like with like) or `dataset` (whole versions).
+    pub compare: Compare,
+    /// What each partition was compared with, one clause per partition joined by `; `.
+    pub why: String,
+}
+
 /// What a partitioned publish's gates compare: the candidate's touched partitions against, for
 /// each, its previous self in the baseline, or the baseline's most recent partition when it is new
 /// (or both versions whole, with `compare = "dataset"`). Returns the two views and the report's
@@ -160,17 +172,17 @@ pub fn scope(
     touched: &[Values],
     candidate: &Manifest,
     baseline: &Manifest,
-) -> (Manifest, Manifest, serde_json::Value) {
+) -> (Manifest, Manifest, Scope) {
     let labels = |vs: &mut dyn Iterator<Item = &Values>| -> Vec<String> {
         vs.map(|v| Label(&p.keys, v).to_string()).collect()
     };
     let whole = |why: &str| {
-        let scope = json!({
-            "compare": "dataset",
-            "candidate": labels(&mut candidate.partitions.iter().map(|s| &s.values)),
-            "baseline": labels(&mut baseline.partitions.iter().map(|s| &s.values)),
-            "why": why,
-        });
+        let scope = Scope {
+            compare: Compare::Dataset,
+            candidate: labels(&mut candidate.partitions.iter().map(|s| &s.values)),
+            baseline: labels(&mut baseline.partitions.iter().map(|s| &s.values)),
+            why: why.to_string(),
+        };
         (candidate.clone(), baseline.clone(), scope)
     };
     if p.compare == Compare::Dataset {
@@ -205,12 +217,12 @@ pub fn scope(
     base.dedup();
     let cand = candidate.only(|f| touched.contains(&f.partition));
     let base_view = baseline.only(|f| base.contains(&&f.partition));
-    let scope = json!({
-        "compare": "partition",
-        "candidate": labels(&mut touched.iter()),
-        "baseline": labels(&mut base.iter().copied()),
-        "why": why.join("; "),
-    });
+    let scope = Scope {
+        compare: Compare::Partition,
+        candidate: labels(&mut touched.iter()),
+        baseline: labels(&mut base.iter().copied()),
+        why: why.join("; "),
+    };
     (cand, base_view, scope)
 }
 

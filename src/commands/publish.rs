@@ -133,7 +133,7 @@ impl Outcome for PublishOutcome {
                 &o.gates,
                 verbose,
             );
-            if let Some(why) = o.scope.as_ref().and_then(|v| v["why"].as_str()) {
+            if let Some(why) = o.scope.as_ref().map(|s| s.why.as_str()) {
                 let _ = writeln!(s, "compared: {why}");
             }
         }

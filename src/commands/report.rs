@@ -58,8 +58,7 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
         }
         return Ok(Done::text(format!("{j}\n")));
     }
-    let parsed: lastgood::gates::Report = serde_json::from_value(r.json)
-        .map_err(|e| Error::Corrupt(format!("gate report {}: {e}", r.url)))?;
+    let parsed = r.report()?;
     Ok(Done::text(if env.quiet {
         String::new()
     } else {
@@ -70,15 +69,11 @@ pub async fn exec(a: Args, env: &Env) -> Result<Done> {
 /// Writes the page of report `r` of version `v` to `file`; returns its absolute path.
 async fn write_html(ds: &Dataset, v: &VersionId, r: &StoredReport, file: &Path) -> Result<PathBuf> {
     let detail = versions::show(ds, v).await?;
-    let baseline = r
-        .json
-        .get("baseline")
-        .and_then(|b| b.as_str())
-        .map(VersionId::new)
-        .transpose()?;
+    let report = r.report()?;
+    let baseline = report.baseline.as_deref().map(VersionId::new).transpose()?;
     let stats = report::column_stats(ds, v, baseline.as_ref()).await?;
     let page = lastgood::html::render_with(
-        &r.json,
+        &report,
         &lastgood::html::PageContext {
             origin: Some(&r.url),
             version: Some(&detail),

@@ -62,8 +62,10 @@ pub struct KsTest {
     pub location: f64,
     /// `exact` or `asymptotic`.
     pub method: String,
-    /// Scans of each side (1 in memory; more for the bounded walk).
-    pub scans: u32,
+    /// Scans of each side (1 in memory; more for the bounded walk). Absent from reports written
+    /// before the bounded walk (2026-11-22), which still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scans: Option<u32>,
     /// About 256 `[x, F(x)]` points of each side's ECDF (charts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecdf: Option<Ecdfs>,
@@ -263,7 +265,7 @@ async fn one(spec: &GateSpec, g: &Ks, probe: &Probe<'_>, c: &str) -> GateResult 
             "asymptotic"
         }
         .into(),
-        scans: passes,
+        scans: Some(passes),
         ecdf: Some(Ecdfs {
             candidate: ecdf_a,
             baseline: ecdf_b,

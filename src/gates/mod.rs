@@ -40,7 +40,10 @@ pub mod slice;
 pub use config::{GateSpec, Severity, Validations};
 pub use contract::Contract;
 pub use probe::{Counts, Needs, Probe, Side, SideData};
-pub use report::{GateResult, Outcome, Report, SliceResult, Verdict, label as report_label};
+pub use report::{
+    ContractRecord, GateResult, Outcome, RecordedGate, Report, SliceResult, ValidationsRecord,
+    Verdict, label as report_label,
+};
 pub use run::{evaluate, latest_report, store_report};
 
 /// What every gate kind provides. The registry dispatches to it; nothing else names a kind.
@@ -155,6 +158,22 @@ macro_rules! registry {
 
             pub fn badness(&self) -> Option<f64> {
                 match self { $(Facts::$ty(f) => <$ty as Gate>::badness(f),)* }
+            }
+
+            /// What was measured, as JSON: for the generic displays (the human table, the HTML
+            /// page's gate table, OpenLineage's `actual`) that show any kind alike. Every kind's
+            /// facts have an `observed` field.
+            pub fn observed_json(&self) -> serde_json::Value {
+                match self {
+                    $(Facts::$ty(f) => serde_json::to_value(&f.observed).unwrap_or_default(),)*
+                }
+            }
+
+            /// The limits the measure was held to, as JSON (every kind's facts have a `threshold`).
+            pub fn threshold_json(&self) -> serde_json::Value {
+                match self {
+                    $(Facts::$ty(f) => serde_json::to_value(&f.threshold).unwrap_or_default(),)*
+                }
             }
         }
 

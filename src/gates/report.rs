@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::gates::{Facts, Severity};
+use crate::gates::{Facts, GateSpec, Severity};
+use crate::partition::Scope;
 
 pub const FORMAT: &str = "lastgood.gate-report";
 pub const FORMAT_VERSION: u32 = 1;
@@ -110,27 +111,25 @@ impl GateResult {
         self.facts.kind()
     }
 
-    /// The facts as JSON, for generic rendering (the human table, `--json` consumers).
-    fn facts_json(&self) -> Map<String, Value> {
-        match serde_json::to_value(&self.facts) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        }
-    }
-
-    /// What was measured (a number, or an object for several numbers), as JSON.
+    /// What was measured (a number, or an object for several numbers), as JSON: for displays
+    /// that show every kind alike.
     pub fn observed(&self) -> Value {
-        self.facts_json().remove("observed").unwrap_or(Value::Null)
+        self.facts.observed_json()
     }
 
     /// The limits it was held to, as JSON.
     pub fn threshold(&self) -> Value {
-        self.facts_json().remove("threshold").unwrap_or(Value::Null)
+        self.facts.threshold_json()
     }
 
-    /// The kind's other facts as JSON (for ks `statistic`, `p_value`, `n_candidate`...).
+    /// The kind's other facts as JSON (for ks `statistic`, `p_value`, `n_candidate`...). The
+    /// library reads the typed [`Facts`]; this is for scripts that print a report's numbers
+    /// (`examples/bench_gates.rs`).
     pub fn details(&self) -> Map<String, Value> {
-        let mut m = self.facts_json();
+        let mut m = match serde_json::to_value(&self.facts) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
         for k in ["kind", "observed", "threshold"] {
             m.remove(k);
         }
@@ -168,14 +167,13 @@ pub struct Report {
     pub purpose: String,
     pub at: DateTime<Utc>,
     pub actor: String,
-    /// Where the gates came from: `{"source": path or "defaults", "checksum", "gates": [...]}`.
-    pub validations: Value,
-    /// The contract schema the candidate was checked against: `{"path", "checksum"}`.
-    pub contract: Option<Value>,
-    /// For a partitioned publish, which partitions were compared:
-    /// `{"compare", "candidate": [..], "baseline": [..], "why"}`.
+    /// Where the gates came from.
+    pub validations: ValidationsRecord,
+    /// The contract schema the candidate was checked against.
+    pub contract: Option<ContractRecord>,
+    /// For a partitioned publish, which partitions were compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Value>,
+    pub scope: Option<Scope>,
     pub gates: Vec<GateResult>,
     pub duration_ms: u64,
 }
@@ -206,6 +204,72 @@ impl Report {
         v.push(b'\n');
         v.into()
     }
+}
+
+// The report's records of what judged it. Their fields are in alphabetical order: the order the
+// reports have always had them in (they were written through `serde_json::json!`, whose objects
+// sort their keys), so the bytes stay the same.
+
+/// Where a run's gates came from (the report's `validations`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationsRecord {
+    /// `blake3:` of the validations file's bytes (or the rules' checksum); null for the defaults.
+    pub checksum: Option<String>,
+    /// Each gate's configuration, as in the validations file.
+    pub gates: Vec<RecordedGate>,
+    /// The validations file's path, `rules/<hex>.json`, or `defaults`.
+    pub source: String,
+}
+
+/// One gate's configuration as a report records it. Serialized with its keys sorted, as reports
+/// have always written it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum RecordedGate {
+    Spec(Box<GateSpec>),
+    /// A configuration this binary cannot read as a gate (the first reports nested each gate's
+    /// kind in an object of its own; a kind's setting since renamed), kept as written: a report is
+    /// evidence and stays readable whatever became of the settings it records.
+    Unread(Map<String, Value>),
+}
+
+impl Serialize for RecordedGate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            // Through `Value`, whose objects sort their keys.
+            RecordedGate::Spec(g) => serde_json::to_value(g)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+            RecordedGate::Unread(m) => m.serialize(s),
+        }
+    }
+}
+
+impl ValidationsRecord {
+    pub fn new(v: &crate::gates::Validations) -> Self {
+        ValidationsRecord {
+            checksum: v.checksum.clone(),
+            gates: v
+                .gates
+                .iter()
+                .map(|g| RecordedGate::Spec(Box::new(g.clone())))
+                .collect(),
+            source: v
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "defaults".into()),
+        }
+    }
+}
+
+/// The contract a run checked the candidate against (the report's `contract`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractRecord {
+    /// `blake3:` of the contract file's bytes (or the rules' checksum).
+    pub checksum: String,
+    /// The contract file's path (or `rules/<hex>.json`).
+    pub path: String,
 }
 
 /// `name` or `name(column)`.
@@ -292,22 +356,18 @@ mod tests {
         ]);
         let results: Vec<GateResult> = serde_json::from_value(gates.clone()).unwrap();
         assert_eq!(results.len(), 10);
-        assert_eq!(results[3].kind(), "ks");
-        assert_eq!(results[3].details()["n_baseline"], 90);
+        let Facts::Ks(ks) = &results[3].facts else {
+            panic!("{:?}", results[3].facts)
+        };
+        assert_eq!(ks.test.as_ref().map(|t| t.n_baseline), Some(90));
         assert_eq!(results[7].observed(), json!(0.0));
         let back = serde_json::to_value(&results).unwrap();
         // The same JSON, but for `0` read as the float ratio it always was.
         let mut want = gates;
         want[7]["observed"] = json!(0.0);
         assert_eq!(back, want);
-        let lean = results[3].clone().without_charts();
-        assert!(!lean.details().contains_key("ecdf"));
-        assert!(
-            !results[6]
-                .clone()
-                .without_charts()
-                .details()
-                .contains_key("shares")
-        );
+        let lean = |g: &GateResult| serde_json::to_value(g.clone().without_charts()).unwrap();
+        assert!(lean(&results[3]).get("ecdf").is_none());
+        assert!(lean(&results[6]).get("shares").is_none());
     }
 }

@@ -3,7 +3,6 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use crate::context::Context;
 use crate::dataset::{Dataset, Sealed};
@@ -76,13 +75,11 @@ pub async fn evaluate(
         purpose: purpose.to_string(),
         at: ctx.now(),
         actor: ctx.actor.clone(),
-        validations: json!({
-            "source": validations.source.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "defaults".into()),
-            "checksum": validations.checksum,
-            "gates": validations.gates,
+        validations: report::ValidationsRecord::new(validations),
+        contract: contract.map(|c| report::ContractRecord {
+            checksum: c.checksum.clone(),
+            path: c.path.display().to_string(),
         }),
-        contract: contract
-            .map(|c| json!({"path": c.path.display().to_string(), "checksum": c.checksum})),
         scope: None,
         gates,
         duration_ms: started.elapsed().as_millis() as u64,

@@ -23,7 +23,7 @@ use super::sent::{Sent, Target, client, http_error};
 use super::settings::OpenLineageSettings as Config;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::gates::{GateResult, Severity};
+use crate::gates::{Facts, GateResult, Severity};
 
 pub const API_KEY_ENV: &str = "LASTGOOD_OPENLINEAGE_API_KEY";
 const SPEC: &str = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
@@ -313,12 +313,18 @@ fn facets(j: &Judged) -> Map<String, Value> {
         let Some(m) = entry.as_object_mut() else {
             continue;
         };
-        let d = g.details();
-        if let Some(n) = d.get("null_count").and_then(Value::as_u64) {
-            m.insert("nullCount".into(), n.into());
-        }
-        if let Some(n) = d.get("n_candidate").and_then(Value::as_u64) {
-            m.insert("count".into(), n.into());
+        match &g.facts {
+            Facts::NullRate(f) => {
+                if let Some(c) = &f.counts {
+                    m.insert("nullCount".into(), c.null_count.into());
+                }
+            }
+            Facts::Ks(f) => {
+                if let Some(t) = &f.test {
+                    m.insert("count".into(), t.n_candidate.into());
+                }
+            }
+            _ => {}
         }
     }
     columns.retain(|_, v| v.as_object().is_some_and(|m| !m.is_empty()));

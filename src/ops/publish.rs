@@ -99,7 +99,7 @@ pub struct PublishOutcome {
     pub carried_files: usize,
     /// Partitioned publishes: which partitions the gates compared (the report's `scope`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<serde_json::Value>,
+    pub scope: Option<crate::partition::Scope>,
     /// Why a judged version was not promoted: the dataset is frozen (exit 4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frozen: Option<String>,

@@ -1,18 +1,30 @@
 //! `lastgood report`: a version's stored gate report, as a table, as JSON, or as one
 //! self-contained HTML page ([`crate::html`]).
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::gates::Report;
 use crate::names::VersionId;
 
-/// A stored report: its dataset-relative path and its JSON as written.
+/// A stored report: its dataset-relative path and its JSON as written (what `report --json`
+/// prints, whatever this binary can read of it).
 #[derive(Debug, Clone)]
 pub struct StoredReport {
     pub path: String,
     pub url: String,
     pub json: Value,
+}
+
+impl StoredReport {
+    /// The report, typed (for the table and the page); a report this binary cannot read (a gate
+    /// kind it does not know) is an error naming it.
+    pub fn report(&self) -> Result<Report> {
+        Report::deserialize(&self.json)
+            .map_err(|e| Error::Corrupt(format!("gate report {}: {e}", self.url)))
+    }
 }
 
 /// The newest report of `v` (reports are named by time), or the one named `name`
@@ -45,16 +57,13 @@ pub async fn load(ds: &Dataset, v: &VersionId, name: Option<&str>) -> Result<Sto
         }));
     };
     let bytes = ds.store.get(&obj.location).await?.unwrap_or_default();
-    let json = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Corrupt(format!(
-            "gate report {}: {e}",
-            ds.store.url_of(&obj.location)
-        ))
-    })?;
+    let url = ds.store.url_of(&obj.location);
+    let json: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Corrupt(format!("gate report {url}: {e}")))?;
     let file = obj.location.filename().unwrap_or_default();
     Ok(StoredReport {
         path: format!("versions/{v}/reports/{file}"),
-        url: ds.store.url_of(&obj.location),
+        url,
         json,
     })
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{Field, Schema};
-use lastgood::gates::{Outcome, Report, Validations};
+use lastgood::gates::ks::KsFacts;
+use lastgood::gates::null_rate::NullRateFacts;
+use lastgood::gates::{Facts, Outcome, Report, Validations};
 use lastgood::ops::publish::{PublishOptions, PublishOutcome, publish};
 use lastgood::ops::status::PointerStatus;
 use lastgood::ops::validate::{Rules, validate};
@@ -114,11 +116,17 @@ fn bad_nights_fail_their_gate_and_leave_the_pointer() {
     )
     .unwrap();
     let ks = gate(&shifted, "ks", Some("score"));
-    for key in ["statistic", "p_value", "n_candidate", "n_baseline"] {
-        assert!(ks.details().contains_key(key), "{key}: {ks:#?}");
-    }
-    assert!(ks.details()["statistic"].as_f64().unwrap() > 0.1);
-    assert_eq!(ks.details()["n_candidate"], serde_json::json!(ROWS));
+    let Facts::Ks(KsFacts {
+        test: Some(test), ..
+    }) = &ks.facts
+    else {
+        panic!("no KS test: {ks:#?}")
+    };
+    assert!(test.statistic > 0.1 && test.p_value < 0.001, "{test:#?}");
+    assert_eq!(
+        (test.n_candidate, test.n_baseline),
+        (ROWS as u64, ROWS as u64)
+    );
 
     // A good night and an additive night pass and are promoted.
     for (name, variant, seed) in [("good", Variant::Good, 30), ("added", Variant::AddCol, 31)] {
@@ -225,8 +233,10 @@ fn validate_runs_gates_without_moving_anything() {
     assert!(warned.passed);
     assert_eq!(warned.gates[0].outcome, Outcome::Fail);
     assert_eq!(
-        warned.validations["checksum"]
-            .as_str()
+        warned
+            .validations
+            .checksum
+            .as_deref()
             .map(|s| s.starts_with("blake3:")),
         Some(true)
     );
@@ -455,8 +465,13 @@ async fn edge_cases_give_clear_verdicts() {
     let out = judge(&ds, all_nan, "all_nan", &rules).await;
     let nr = find(&out, "null_rate", "score");
     assert_eq!(nr.outcome, Outcome::Fail, "{nr:#?}");
-    assert_eq!(nr.details()["null_count"], 0);
-    assert_eq!(nr.details()["nan_count"], n as u64);
+    let Facts::NullRate(NullRateFacts {
+        counts: Some(c), ..
+    }) = &nr.facts
+    else {
+        panic!("no counts: {nr:#?}")
+    };
+    assert_eq!((c.null_count, c.nan_count), (0, Some(Some(n as u64))));
     assert!(
         nr.message.contains("NaN where the baseline had none"),
         "{}",
@@ -480,7 +495,13 @@ async fn edge_cases_give_clear_verdicts() {
     let out = judge(&ds, inf, "inf", &rules).await;
     let ks = find(&out, "ks", "score");
     assert_eq!(ks.outcome, Outcome::Pass, "{ks:#?}");
-    assert_eq!(ks.details()["n_candidate"], n as u64);
+    let Facts::Ks(KsFacts {
+        test: Some(test), ..
+    }) = &ks.facts
+    else {
+        panic!("no KS test: {ks:#?}")
+    };
+    assert_eq!(test.n_candidate, n as u64);
 
     // Zero rows: the row_count gate fails it, ks is skipped with a reason.
     let empty = write(

@@ -11,6 +11,7 @@ mod delta;
 mod edges;
 mod gates;
 mod golden;
+mod html;
 mod keyed;
 mod ks_fixtures;
 mod lifecycle;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use arrow::array::TimestampMicrosecondArray;
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{Field, Schema};
-use lastgood::gates::{GateResult, Outcome, Validations};
+use lastgood::gates::range::RangeFacts;
+use lastgood::gates::{Facts, GateResult, Outcome, Validations};
 use lastgood::ops::publish::{PublishOptions, PublishOutcome, publish};
 use lastgood::ops::validate::Rules;
 use lastgood::{Context, Dataset, DatasetName, Store, VersionId};
@@ -153,6 +154,14 @@ fn find<'a>(out: &'a PublishOutcome, name: &str) -> &'a GateResult {
 }
 
 /// DuckDB's answer to `sql` over the Parquet file `file` (as table `t`), as JSON rows.
+/// A range gate's facts.
+fn range(g: &GateResult) -> &RangeFacts {
+    match &g.facts {
+        Facts::Range(f) => f,
+        other => panic!("not a range result: {other:#?}"),
+    }
+}
+
 fn duckdb(file: &str, sql: &str) -> serde_json::Value {
     let python = python_with("duckdb");
     let script = r#"
@@ -240,7 +249,7 @@ async fn range_freshness_and_slices_match_duckdb() {
     assert!(first.passed, "{:#?}", first.gates);
     let p = find(&first, "probabilities");
     assert_eq!(p.outcome, Outcome::Pass);
-    assert_eq!(p.details()["source"], "footer", "{p:#?}");
+    assert_eq!(range(p).source.as_deref(), Some("footer"), "{p:#?}");
     assert_eq!(find(&first, "scored_recently").outcome, Outcome::Skipped);
     let ks = find(&first, "drift_by_segment");
     assert_eq!(ks.outcome, Outcome::Skipped, "{ks:#?}");
@@ -261,18 +270,19 @@ async fn range_freshness_and_slices_match_duckdb() {
     // range: violations counted by a scan, exactly as DuckDB counts them (NaN and null excluded).
     let p = find(&out, "probabilities");
     assert_eq!(p.outcome, Outcome::Fail, "{p:#?}");
-    assert_eq!(p.details()["source"], "scan");
+    let r = range(p);
+    assert_eq!(r.source.as_deref(), Some("scan"));
     let want = duckdb(
         &cand_file,
         "SELECT count(*) FILTER (WHERE NOT isnan(score) AND (score < 0 OR score > 1)) AS v, \
          count(*) FILTER (WHERE NOT isnan(score)) AS checked, \
          min(score) FILTER (WHERE NOT isnan(score)) AS lo, max(score) FILTER (WHERE NOT isnan(score)) AS hi FROM t",
     );
-    let o = p.observed();
-    assert_eq!(o["violations"], want[0]["v"], "{o}");
-    assert_eq!(p.details()["checked"], want[0]["checked"]);
-    assert_eq!(o["min"], want[0]["lo"]);
-    assert_eq!(o["max"], want[0]["hi"]);
+    let o = r.observed.as_ref().unwrap();
+    assert_eq!(Some(o.violations), want[0]["v"].as_u64(), "{o:?}");
+    assert_eq!(r.checked, want[0]["checked"].as_u64());
+    assert_eq!(o.min, want[0]["lo"].as_f64());
+    assert_eq!(o.max, want[0]["hi"].as_f64());
     assert!(p.message.contains("outside [0, 1]"), "{}", p.message);
 
     // allowed: the unexpected value named.
@@ -282,19 +292,29 @@ async fn range_freshness_and_slices_match_duckdb() {
         &cand_file,
         "SELECT count(*) AS v FROM t WHERE segment IS NOT NULL AND segment NOT IN ('a', 'b', 'c')",
     );
-    assert_eq!(k.observed()["violations"], want[0]["v"]);
-    assert_eq!(k.details()["unexpected"], serde_json::json!(["d"]));
+    let r = range(k);
+    assert_eq!(
+        r.observed.as_ref().map(|o| o.violations),
+        want[0]["v"].as_u64()
+    );
+    assert_eq!(r.unexpected, Some(vec!["d".to_string()]));
 
     // freshness: +2h within [1h, 8d]; the maxima as DuckDB reads them.
     let f = find(&out, "scored_recently");
     assert_eq!(f.outcome, Outcome::Pass, "{f:#?}");
-    assert_eq!(f.observed()["advance_seconds"], 7200.0);
-    assert_eq!(f.details()["source"], "footer");
+    let Facts::Freshness(fresh) = &f.facts else {
+        panic!("{f:#?}")
+    };
+    assert_eq!(
+        fresh.observed.as_ref().map(|o| o.advance_seconds),
+        Some(7200.0)
+    );
+    assert_eq!(fresh.source.as_deref(), Some("footer"));
     let want = duckdb(
         &cand_file,
         "SELECT strftime(max(scored_at) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS m FROM t",
     );
-    assert_eq!(f.details()["max"], want[0]["m"]);
+    assert_eq!(fresh.max.as_deref(), want[0]["m"].as_str());
 
     // ks by segment: b fails (shifted), the worst first; c vanished (a failure: 50 rows in the
     // baseline); d (one row, new) and the nulls reported; rows per slice as DuckDB groups them.
