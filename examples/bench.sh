@@ -31,9 +31,67 @@ base=$work/base-$rows good=$work/good-$rows
 # CARGO_TARGET_DIR is honoured.
 profile=${BENCH_PROFILE:-release}
 target=${CARGO_TARGET_DIR:-$repo/target}
-[[ -n ${BENCH_SKIP_BUILD:-} ]] || cargo build --quiet --profile "$profile" --bins --examples
-bench=$target/$profile/examples/bench_gates
+# Timings are of the `lastgood` binary a user runs (the gate work is `lastgood validate`, process
+# start to exit, both versions published beforehand, not timed). Request counts come from the
+# bench_gates example, whose store counts requests: a count does not depend on optimisation, so a
+# debug build of it serves when the profile has none (an optimised example costs one more LTO link).
+[[ -n ${BENCH_SKIP_BUILD:-} ]] || cargo build --quiet --profile "$profile" --bin lastgood
 lg=$target/$profile/lastgood
+bench=$target/$profile/examples/bench_gates
+if [[ ! -x $bench ]]; then
+  CARGO_TARGET_DIR=$repo/target cargo build --quiet --example bench_gates
+  bench=$repo/target/debug/examples/bench_gates
+fi
+: >"$work/no-gates.toml"
+# The peers' gate work (shared/bench/peers.py) as lastgood gates.
+cat >"$work/bench-gates.toml" <<'TOML'
+[[gate]]
+name = "rows"
+kind = "row_count"
+[[gate]]
+name = "nulls"
+kind = "null_rate"
+max_increase_pp = 5.0
+[[gate]]
+name = "ks"
+kind = "ks"
+columns = ["score", "spend_30d"]
+max_statistic = 0.1
+min_p_value = 0.001
+TOML
+# lg_gates ROOT OUT [--init]: publish both nights into ROOT without gates (not timed), then time
+# `lastgood validate` of the second against the first with the peers' gates, or with the gates
+# `lastgood init --sample` writes from the first night's first file. One JSON line into OUT.
+lg_gates() {
+  local root=$1 out=$2 gates=$work/bench-gates.toml
+  rm -rf "$root"
+  "$lg" --root "$root" -q publish bench "$base" --version base --validations "$work/no-gates.toml"
+  "$lg" --root "$root" -q publish bench "$good" --version cand --no-promote --validations "$work/no-gates.toml"
+  if [[ ${3:-} == --init ]]; then
+    rm -rf "$work/init-project"
+    "$lg" -q init bench --dir "$work/init-project" --root "$root" --sample "$(ls "$base"/*.parquet | head -1)"
+    gates=$work/init-project/validations/bench.toml
+  fi
+  local contract=()
+  [[ -f $work/init-project/schemas/bench.contract.json && ${3:-} == --init ]] && contract=(--contract "$work/init-project/schemas/bench.contract.json")
+  sync
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%M' -o "$out.rss" "$lg" --root "$root" --json validate bench cand --validations "$gates" "${contract[@]}" >"$out.json" || true
+  t1=$(date +%s.%N)
+  python3 - "$out.json" "$out.rss" "$t0" "$t1" >"$out" <<'PY'
+import json, sys
+rep, rss, t0, t1 = sys.argv[1:]
+r = json.load(open(rep))
+ks = {g["column"]: g.get("statistic") for g in r["gates"] if g["kind"] == "ks" and not g.get("slices")}
+nulls = {g["column"]: [g.get("baseline_null_count"), g.get("null_count"), g.get("null_count_source")]
+         for g in r["gates"] if g["kind"] == "null_rate"}
+print(json.dumps({"peer": "lastgood", "seconds": round(float(t1) - float(t0), 3), "ks": ks, "nulls": nulls,
+                  "gates": [[g["name"] + (f"({g['column']})" if g["column"] else ""), g["kind"], g["outcome"]] for g in r["gates"]],
+                  "passed": r["passed"], "gate_ms": r["duration_ms"], "peak_rss": int(open(rss).read().split()[-1]) * 1024}))
+PY
+  rm -rf "$root"
+}
 
 # Peak RSS in bytes of a command, its stdout to $2.
 measure() { local out=$1; shift; /usr/bin/time -f '%M' -o "$out.rss" "$@" >"$out"; echo $(( $(cat "$out.rss") * 1024 )); }
@@ -46,14 +104,11 @@ if $scale; then
   cap_kib=$(awk '/MemTotal:/{print $2}' /proc/meminfo)
   results=$work/scale-$rows.jsonl
   : >"$results"
-  rm -rf "$work/root-scale"
-  measure "$work/lg.out" "$bench" gates "$work/root-scale" "$base" "$good" >/dev/null
-  python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read()); r['peer']='lastgood'; print(json.dumps(r))" "$work/lg.out" >>"$results"
-  rm -rf "$work/root-scale"
+  lg_gates "$work/root-scale" "$work/lg.out"
+  cat "$work/lg.out" >>"$results"
   # The whole gate set a new user gets from `init --sample` (keyed and unique on the key, range,
   # freshness, KS by segment...), lastgood alone: no peer does this work.
-  measure "$work/lg-init.out" "$bench" gates "$work/root-scale" "$base" "$good" --init >/dev/null
-  rm -rf "$work/root-scale"
+  lg_gates "$work/root-scale" "$work/lg-init.out" --init
   for peer in floor polars duckdb scipy; do
     set +e
     rss=$(measure "$work/peer.out" prlimit --as=$((cap_kib * 1024)) "$venv/bin/python" "$shared/bench/peers.py" "$base" "$good" --peer "$peer" 2>"$work/peer.err")
@@ -97,9 +152,8 @@ for peer in floor polars duckdb scipy datafusion; do
   rss=$(measure "$work/peer.out" "$venv/bin/python" "$shared/bench/peers.py" "$base" "$good" --peer "$peer")
   python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read()); r['peak_rss']=int(sys.argv[2]); print(json.dumps(r))" "$work/peer.out" "$rss" >>"$results"
 done
-rm -rf "$work/root"
-measure "$work/lg.out" "$bench" gates "$work/root" "$base" "$good" >/dev/null
-python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read()); r['peer']='lastgood'; print(json.dumps(r))" "$work/lg.out" >>"$results"
+lg_gates "$work/root" "$work/lg.out"
+cat "$work/lg.out" >>"$results"
 
 # Publish of the ten files against cp -r of the same files (page cache warm for both): median of 3.
 pub_runs=() cp_runs=()
@@ -107,7 +161,10 @@ for i in 1 2 3; do
   rm -rf "$work/cp" "$work/proot"; sync
   t0=$(date +%s.%N); cp -rL "$good" "$work/cp"; t1=$(date +%s.%N)
   cp_runs+=("$(python3 -c "print($t1 - $t0)")")
-  "$bench" publish "$work/proot" pub "$good" >"$work/pub.out"
+  t0=$(date +%s.%N)
+  "$lg" --root "$work/proot" --json publish pub "$good" --validations "$work/no-gates.toml" >"$work/pub.json"
+  t1=$(date +%s.%N)
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({'seconds': float(sys.argv[3]) - float(sys.argv[2]), 'bytes': r['bytes'], 'files': r['files']}))" "$work/pub.json" "$t0" "$t1" >"$work/pub.out"
   pub_runs+=("$(python3 -c "import json; print(json.load(open('$work/pub.out'))['seconds'])")")
 done
 median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }

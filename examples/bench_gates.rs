@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use lastgood::faults::{Fault, FaultyStore};
-use lastgood::gates::{self, Validations};
+use lastgood::gates::{self, Facts, Validations};
 use lastgood::config::Config;
 use lastgood::ops::init::{InitOptions, init};
 use lastgood::ops::publish::{PublishOptions, publish};
@@ -185,28 +185,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ks: serde_json::Map<String, serde_json::Value> = report
                 .gates
                 .iter()
-                .filter(|g| g.kind() == "ks")
-                .map(|g| {
-                    (
+                .filter_map(|g| match &g.facts {
+                    Facts::Ks(f) => Some((
                         g.column.clone().unwrap_or_default(),
-                        g.details()["statistic"].clone(),
-                    )
+                        json!(f.test.as_ref().map(|t| t.statistic)),
+                    )),
+                    _ => None,
                 })
                 .collect();
             let nulls: serde_json::Map<String, serde_json::Value> = report
                 .gates
                 .iter()
-                .filter(|g| g.kind() == "null_rate")
-                .map(|g| {
-                    let c = g.column.clone().unwrap_or_default();
-                    (
-                        c,
-                        json!([
-                            g.details()["baseline_null_count"],
-                            g.details()["null_count"],
-                            g.details()["null_count_source"]
-                        ]),
-                    )
+                .filter_map(|g| match &g.facts {
+                    Facts::NullRate(f) => {
+                        let c = f.counts.as_ref();
+                        Some((
+                            g.column.clone().unwrap_or_default(),
+                            json!([
+                                c.and_then(|c| c.baseline_null_count),
+                                c.map(|c| c.null_count),
+                                c.map(|c| &c.null_count_source)
+                            ]),
+                        ))
+                    }
+                    _ => None,
                 })
                 .collect();
             println!(
