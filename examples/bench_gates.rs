@@ -19,9 +19,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use lastgood::config::Config;
 use lastgood::faults::{Fault, FaultyStore};
 use lastgood::gates::{self, Facts, Validations};
-use lastgood::config::Config;
 use lastgood::ops::init::{InitOptions, init};
 use lastgood::ops::publish::{PublishOptions, publish};
 use lastgood::ops::resolve::{At, resolve};
@@ -57,7 +57,10 @@ fn no_gates() -> Rules {
 }
 
 /// The gates `init --sample` writes for the first Parquet file of `base` (a sample of a night).
-async fn init_rules(work: &std::path::Path, base: &str) -> Result<Rules, Box<dyn std::error::Error>> {
+async fn init_rules(
+    work: &std::path::Path,
+    base: &str,
+) -> Result<Rules, Box<dyn std::error::Error>> {
     let mut files: Vec<_> = std::fs::read_dir(base)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "parquet"))

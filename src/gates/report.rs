@@ -122,20 +122,6 @@ impl GateResult {
         self.facts.threshold_json()
     }
 
-    /// The kind's other facts as JSON (for ks `statistic`, `p_value`, `n_candidate`...). The
-    /// library reads the typed [`Facts`]; this is for scripts that print a report's numbers
-    /// (`examples/bench_gates.rs`).
-    pub fn details(&self) -> Map<String, Value> {
-        let mut m = match serde_json::to_value(&self.facts) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
-        for k in ["kind", "observed", "threshold"] {
-            m.remove(k);
-        }
-        m
-    }
-
     /// The result without its chart points: what `publish --json` and `validate --json` print
     /// (`report --json` and `--charts` keep them).
     pub fn without_charts(mut self) -> Self {
