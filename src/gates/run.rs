@@ -60,6 +60,8 @@ pub async fn evaluate(
             super::slice::evaluate(spec, &probe).await
         };
         gates.append(&mut results);
+        // The next gate's memory starts from what this one held, not from what it freed.
+        crate::stats::bounded::release_freed_memory();
     }
     if let Some(c) = contract {
         gates.push(super::schema::check_contract(c, &probe).await);
