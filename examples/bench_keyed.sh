@@ -41,8 +41,8 @@ if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
     CARGO_TARGET_DIR=$target cargo build --quiet --profile dist --example bench_keyed
   fi
 fi
-bench=$target/dist/examples/bench_keyed
-lg=$target/dist/lastgood
+bench=${BENCH_KEYED:-$target/dist/examples/bench_keyed}   # BENCH_KEYED: another build of it
+lg=${BENCH_LASTGOOD:-$target/dist/lastgood}   # BENCH_LASTGOOD: another build of it
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(lscpu | sed -n 's/^Model name: *//p'); $(date -u +%F)" >&2
 results=$work/keyed-$rows.jsonl
