@@ -33,15 +33,12 @@ profile=${BENCH_PROFILE:-release}
 target=${CARGO_TARGET_DIR:-$repo/target}
 # Timings are of the `lastgood` binary a user runs (the gate work is `lastgood validate`, process
 # start to exit, both versions published beforehand, not timed). Request counts come from the
-# bench_gates example, whose store counts requests: a count does not depend on optimisation, so a
-# debug build of it serves when the profile has none (an optimised example costs one more LTO link).
+# bench_gates example, whose store counts requests: a count does not depend on optimisation, so its
+# debug build serves (an optimised example would cost one more LTO link).
 [[ -n ${BENCH_SKIP_BUILD:-} ]] || cargo build --quiet --profile "$profile" --bin lastgood
 lg=$target/$profile/lastgood
-bench=$target/$profile/examples/bench_gates
-if [[ ! -x $bench ]]; then
-  CARGO_TARGET_DIR=$repo/target cargo build --quiet --example bench_gates
-  bench=$repo/target/debug/examples/bench_gates
-fi
+[[ -n ${BENCH_SKIP_BUILD:-} ]] || CARGO_TARGET_DIR=$repo/target cargo build --quiet --example bench_gates
+bench=$repo/target/debug/examples/bench_gates
 : >"$work/no-gates.toml"
 # The peers' gate work (shared/bench/peers.py) as lastgood gates.
 cat >"$work/bench-gates.toml" <<'TOML'
@@ -59,38 +56,31 @@ columns = ["score", "spend_30d"]
 max_statistic = 0.1
 min_p_value = 0.001
 TOML
-# lg_gates ROOT OUT [--init]: publish both nights into ROOT without gates (not timed), then time
-# `lastgood validate` of the second against the first with the peers' gates, or with the gates
-# `lastgood init --sample` writes from the first night's first file. One JSON line into OUT.
+# lg_gates ROOT OUT [--init]: `lastgood validate` of the second night against the first with the
+# peers' gates, or with the gates `lastgood init --sample` writes from the first night's first file
+# (and the contract it drafts). One JSON line into OUT.
+source "$repo/examples/bench_validate.sh"
 lg_gates() {
-  local root=$1 out=$2 gates=$work/bench-gates.toml
-  rm -rf "$root"
-  "$lg" --root "$root" -q publish bench "$base" --version base --validations "$work/no-gates.toml"
-  "$lg" --root "$root" -q publish bench "$good" --version cand --no-promote --validations "$work/no-gates.toml"
+  local root=$1 out=$2 opts=(--validations "$work/bench-gates.toml")
   if [[ ${3:-} == --init ]]; then
     rm -rf "$work/init-project"
     "$lg" -q init bench --dir "$work/init-project" --root "$root" --sample "$(ls "$base"/*.parquet | head -1)"
-    gates=$work/init-project/validations/bench.toml
+    opts=(--validations "$work/init-project/validations/bench.toml")
+    [[ -f $work/init-project/schemas/bench.contract.json ]] && opts+=(--contract "$work/init-project/schemas/bench.contract.json")
   fi
-  local contract=()
-  [[ -f $work/init-project/schemas/bench.contract.json && ${3:-} == --init ]] && contract=(--contract "$work/init-project/schemas/bench.contract.json")
-  sync
-  local t0 t1
-  t0=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$out.rss" "$lg" --root "$root" --json validate bench cand --validations "$gates" "${contract[@]}" >"$out.json" || true
-  t1=$(date +%s.%N)
-  python3 - "$out.json" "$out.rss" "$t0" "$t1" >"$out" <<'PY'
+  validate_timed "$lg" "$root" "$base" "$good" "$out" "${opts[@]}"
+  python3 - "$out.json" "$out.time" >"$out" <<'PY'
 import json, sys
-rep, rss, t0, t1 = sys.argv[1:]
+rep, time = sys.argv[1:]
 r = json.load(open(rep))
+seconds, rss = open(time).read().split()
 ks = {g["column"]: g.get("statistic") for g in r["gates"] if g["kind"] == "ks" and not g.get("slices")}
 nulls = {g["column"]: [g.get("baseline_null_count"), g.get("null_count"), g.get("null_count_source")]
          for g in r["gates"] if g["kind"] == "null_rate"}
-print(json.dumps({"peer": "lastgood", "seconds": round(float(t1) - float(t0), 3), "ks": ks, "nulls": nulls,
+print(json.dumps({"peer": "lastgood", "seconds": float(seconds), "ks": ks, "nulls": nulls,
                   "gates": [[g["name"] + (f"({g['column']})" if g["column"] else ""), g["kind"], g["outcome"]] for g in r["gates"]],
-                  "passed": r["passed"], "gate_ms": r["duration_ms"], "peak_rss": int(open(rss).read().split()[-1]) * 1024}))
+                  "passed": r["passed"], "gate_ms": r["duration_ms"], "peak_rss": int(rss)}))
 PY
-  rm -rf "$root"
 }
 
 # Peak RSS in bytes of a command, its stdout to $2.

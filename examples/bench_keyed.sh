@@ -58,33 +58,25 @@ r['peak_rss'] = int(open(sys.argv[2]).read().split()[-1]) * 1024
 print(json.dumps(r))" "$work/out" "$work/rss" "$3" "$work/err" >>"$results"
 }
 if [[ $engine == cli ]]; then
-  # Publish both nights without gates (not timed), then time `validate` with one keyed gate.
-  root=$work/keyed-root-$rows
-  rm -rf "$root"
-  : >"$work/no-gates.toml"
+  source "$repo/examples/bench_validate.sh"
   printf '[[gate]]\nname = "same_customers"\nkind = "keyed"\nkey = ["customer_id"]\ncolumns = ["score"]\ntolerance = 0.2\nmax_moved_share = 0.5\n' >"$work/keyed.toml"
-  "$lg" --root "$root" -q publish keyed "$base" --validations "$work/no-gates.toml"
-  "$lg" --root "$root" -q publish keyed "$good" --no-promote --version cand --validations "$work/no-gates.toml"
-  sync
-  t0=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$work/rss" "$lg" --root "$root" --json validate keyed cand --validations "$work/keyed.toml" >"$work/out" 2>"$work/err" || true
-  t1=$(date +%s.%N)
-  python3 - "$work/out" "$work/rss" "$t0" "$t1" >>"$results" <<'PY'
+  validate_timed "$lg" "$work/keyed-root-$rows" "$base" "$good" "$work/keyed-lg" --validations "$work/keyed.toml"
+  python3 - "$work/keyed-lg.json" "$work/keyed-lg.time" >>"$results" <<'PY'
 import json, sys
-out, rss, t0, t1 = sys.argv[1:]
-r = json.load(open(out))
+rep, time = sys.argv[1:]
+r = json.load(open(rep))
+seconds, rss = open(time).read().split()
 g = {x["column"]: x for x in r["gates"]}
 keys, ch = g[None]["keys"], g["score"]["change"]
 side = lambda s: s["duplicate_rows"] + s["null_keys"]
 print(json.dumps({
-    "peer": "lastgood", "seconds": round(float(t1) - float(t0), 3),
+    "peer": "lastgood", "seconds": float(seconds),
     "only_base": keys["only_baseline"], "only_cand": keys["only_candidate"], "both": keys["compared"],
     "dup_base": side(keys["baseline"]), "dup_cand": side(keys["candidate"]),
     "moved": ch["moved_share"], "same": ch["unchanged_share"], "corr": ch["pearson"],
     "spearman": ch["spearman"], "mean_abs_change": ch["mean_abs_change"], "passes": g["score"]["passes"],
-    "gate_ms": r["duration_ms"], "peak_rss": int(open(rss).read().split()[-1]) * 1024}))
+    "gate_ms": r["duration_ms"], "peak_rss": int(rss)}))
 PY
-  rm -rf "$root"
 else
   run "$bench" "$base" "$good"
 fi
