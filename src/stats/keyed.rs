@@ -1425,37 +1425,34 @@ fn radix_by_first(v: Vec<[u64; 2]>) -> Vec<[u64; 2]> {
         at[d] += 1;
     }
     drop(v);
-    // Whole buckets to each core, about equal shares of records.
+    // The buckets as slices of the output, whole buckets to each core, about equal shares.
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8);
     let share = out.len().div_ceil(threads);
-    let mut parts: Vec<&mut [[u64; 2]]> = Vec::new();
-    let mut rest: &mut [[u64; 2]] = &mut out;
-    let mut taken = 0;
-    for c in counts.iter().filter(|c| **c > 0) {
-        taken += c;
-        if taken >= share {
-            let (part, tail) = std::mem::take(&mut rest).split_at_mut(taken);
-            parts.push(part);
-            rest = tail;
-            taken = 0;
+    let mut parts: Vec<Vec<&mut [[u64; 2]]>> = vec![Vec::new()];
+    let (mut rest, mut filled): (&mut [[u64; 2]], usize) = (&mut out, 0);
+    for &c in counts.iter().filter(|c| **c > 0) {
+        let (bucket, tail) = std::mem::take(&mut rest).split_at_mut(c);
+        rest = tail;
+        if c == 1 {
+            continue;
         }
-    }
-    if !rest.is_empty() {
-        parts.push(rest);
+        if filled >= share {
+            parts.push(Vec::new());
+            filled = 0;
+        }
+        filled += c;
+        if let Some(part) = parts.last_mut() {
+            part.push(bucket);
+        }
     }
     std::thread::scope(|s| {
         for part in parts {
             s.spawn(move || {
-                // Within a part, each bucket is a run of keys that share their high bits.
-                let mut start = 0;
-                while start < part.len() {
-                    let d = digit(&part[start]);
-                    let end = start + part[start..].iter().take_while(|r| digit(r) == d).count();
-                    part[start..end].sort_unstable_by_key(|r| r[0]);
-                    start = end;
+                for bucket in part {
+                    bucket.sort_unstable_by_key(|r| r[0]);
                 }
             });
         }
